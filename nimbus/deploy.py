@@ -1,0 +1,151 @@
+"""Assembling a deployment: databases, policy, services, and the ASGI app that mounts them.
+
+This is the one module that knows every service. ``Deployment`` holds what a
+process needs (configuration, one Database per database, the policy
+enforcer, each service's state); ``app()`` mounts each enabled service
+under its prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from oslo_config import cfg
+
+from nimbus.common import config
+from nimbus.common.api.app import ASGIApp, Authenticator, Mounts
+from nimbus.common.auth import KeystoneMiddlewareAuthenticator
+from nimbus.common.db import Database, create_engine
+from nimbus.common.db.migration import Schema, sync
+from nimbus.common.policy import Policy
+from nimbus.identity import bootstrap as identity_bootstrap
+from nimbus.identity import service as identity_service
+from nimbus.identity.db import SCHEMA as IDENTITY_SCHEMA
+from nimbus.placement import service as placement_service
+from nimbus.placement.auth import NoAuth
+from nimbus.placement.db import SCHEMA as PLACEMENT_SCHEMA
+
+LOG = logging.getLogger(__name__)
+
+SCHEMAS: dict[str, Schema] = {"identity": IDENTITY_SCHEMA, "placement": PLACEMENT_SCHEMA}
+PREFIXES: dict[str, str] = {"identity": identity_service.PREFIX,
+                            "placement": placement_service.PREFIX}
+CATALOG: dict[str, Callable[[str], dict[str, Any]]] = {
+    "identity": identity_service.catalog_entry,
+    "placement": placement_service.catalog_entry,
+}
+
+
+def open_database(conf: cfg.ConfigOpts, name: str) -> Database:
+    group = conf[config.database_group(name)]
+    engine = create_engine(
+        config.database_url(conf, name),
+        pool_size=group.max_pool_size,
+        max_overflow=group.max_overflow,
+        pool_timeout=group.pool_timeout,
+        pool_recycle=group.connection_recycle_time,
+        busy_timeout=group.busy_timeout,
+    )
+    return Database(name, engine)
+
+
+class Deployment:
+    """Everything one process of Nimbus holds."""
+
+    def __init__(self, conf: cfg.ConfigOpts, services: list[str] | None = None):
+        self.conf = conf
+        self.services = list(services or conf.api.enabled_services)
+        self.policy = Policy(conf)
+        self.databases: dict[str, Database] = {}
+        self._keystone: KeystoneMiddlewareAuthenticator | None = None
+        self.identity: identity_service.Identity | None = None
+        if "identity" in self.services or self._needs_local_identity():
+            self.identity = identity_service.Identity(conf, self.database("identity"), self.policy)
+        self.placement: placement_service.Placement | None = None
+        if "placement" in self.services:
+            self.placement = placement_service.Placement(
+                conf, self.database("placement"), self.policy)
+
+    def _needs_local_identity(self) -> bool:
+        """Services validate tokens in-process unless told otherwise."""
+        if self.conf.api.auth_strategy != "nimbus":
+            return False
+        others = [s for s in self.services if s != "identity"]
+        if "placement" in others and self.conf.placement.auth_strategy == "noauth2":
+            others.remove("placement")
+        return bool(others)
+
+    def database(self, name: str) -> Database:
+        if name not in self.databases:
+            self.databases[name] = open_database(self.conf, name)
+        return self.databases[name]
+
+    def sync_databases(self, branches: tuple[str, ...] = ("expand", "contract")) -> None:
+        for name, schema in SCHEMAS.items():
+            if name in self.services or name in self.databases:
+                sync(self.database(name), schema, branches)
+        if self.placement is not None and "contract" in branches:
+            self.placement.sync_standard_names()
+
+    def authenticator(self, service: str) -> Authenticator:
+        """How `service` (not identity) validates tokens."""
+        if service == "placement" and self.conf.placement.auth_strategy == "noauth2":
+            return NoAuth()
+        if self.conf.api.auth_strategy == "keystone":
+            if self._keystone is None:
+                self._keystone = KeystoneMiddlewareAuthenticator(self.conf)
+            return self._keystone
+        assert self.identity is not None
+        return self.identity.authenticator()
+
+    def catalog_entries(self, public_url: str) -> list[identity_bootstrap.CatalogEntry]:
+        entries = []
+        for name in self.conf.api.enabled_services:
+            entry = CATALOG[name](public_url)
+            entries.append(identity_bootstrap.CatalogEntry(**entry))
+        return entries
+
+    def bootstrap(self, admin_password: str | None) -> identity_bootstrap.Result:
+        assert self.identity is not None, "bootstrap needs the identity service"
+        ident = self.identity
+        ident.setup_keys()
+        with ident.db.writer() as conn:
+            return identity_bootstrap.bootstrap(
+                conn,
+                hash_secret=ident.hash_secret,
+                default_domain_id=ident.default_domain_id,
+                admin_password=admin_password,
+                region_id=self.conf.region_name,
+                catalog_entries=self.catalog_entries(config.public_url(self.conf)),
+            )
+
+    def app(self) -> ASGIApp:
+        public_url = config.public_url(self.conf)
+        mounts: dict[str, ASGIApp] = {}
+        if self.identity is not None and "identity" in self.services:
+            mounts[PREFIXES["identity"]] = self.identity.app(public_url)
+        if self.placement is not None:
+            mounts[PREFIXES["placement"]] = self.placement.app(self.authenticator("placement"))
+        # Identity also answers at /, as a standalone Keystone does; a
+        # service running alone answers at / as upstream's standalone do.
+        root = mounts.get(PREFIXES["identity"]) or next(iter(mounts.values()))
+        return Mounts(mounts, root)
+
+    def close(self) -> None:
+        for db in self.databases.values():
+            db.dispose()
+
+
+def app_from_environment() -> ASGIApp:
+    """An app factory for uvicorn workers: configuration from NIMBUS_CONFIG_FILES
+    (colon-separated) and the services from NIMBUS_SERVICES (comma-separated)."""
+    files = [f for f in os.environ.get("NIMBUS_CONFIG_FILES", "").split(":") if f]
+    conf = config.make_conf(config_files=files)
+    from nimbus.common import log
+
+    log.setup(conf)
+    services = [s for s in os.environ.get("NIMBUS_SERVICES", "").split(",") if s] or None
+    return Deployment(conf, services).app()

@@ -1,0 +1,1 @@
+"""Identity: a Keystone-compatible Identity v3 service."""
