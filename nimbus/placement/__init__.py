@@ -1,0 +1,1 @@
+"""Placement: what every resource provider has, uses, and where a request fits."""

@@ -1,0 +1,284 @@
+"""Allocations: reading them, and replacing those of some consumers atomically.
+
+A write replaces the whole allocation set of each consumer it names, in one
+transaction: the old allocations go, the new ones are checked against the
+inventories' constraints and capacity, and each inventory's ``used`` moves
+by the difference with a conditional UPDATE. That UPDATE is the claim: two
+requests racing for the last units cannot both succeed, on any backend.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from nimbus.common.db.types import utcnow
+from nimbus.placement import exceptions as exc
+from nimbus.placement.db import consumers as consumer_db
+from nimbus.placement.db import providers, resource_classes
+from nimbus.placement.db.consumers import Consumer
+from nimbus.placement.db.models import allocations, inventories
+from nimbus.placement.db.models import consumers as consumers_table
+from nimbus.placement.db.models import resource_providers as RP
+
+ALLOC = allocations
+INV = inventories
+
+UNSET = object()  # a consumer generation the request did not give (before 1.28)
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    rp_id: int
+    rp_uuid: str
+    rp_generation: int
+    resource_class: str
+    used: int
+    consumer_uuid: str
+    created_at: datetime.datetime | None
+
+
+@dataclass
+class ConsumerRequest:
+    """What one request says of one consumer: all its allocations, by provider
+    uuid then resource class (empty: remove them all)."""
+
+    uuid: str
+    project: str
+    user: str
+    allocations: Mapping[str, Mapping[str, int]]
+    generation: object = UNSET  # int | None, or UNSET
+    consumer_type: str | None = None
+
+
+class ConsumerGenerationConflict(Exception):
+    def __init__(self, expected: int | None, got: object):
+        self.expected, self.got = expected, got
+        super().__init__(expected, got)
+
+
+class ProviderMissing(Exception):
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+        super().__init__(uuid)
+
+
+def _select() -> sa.Select[tuple[object, ...]]:
+    return (sa.select(ALLOC.c.resource_provider_id, RP.c.uuid, RP.c.generation,
+                      ALLOC.c.resource_class_id, ALLOC.c.used, consumers_table.c.uuid.label("cu"),
+                      ALLOC.c.created_at)
+            .select_from(ALLOC.join(RP, RP.c.id == ALLOC.c.resource_provider_id)
+                         .join(consumers_table, consumers_table.c.id == ALLOC.c.consumer_id)))
+
+
+def _rows(conn: Connection, query: sa.Select[tuple[object, ...]]) -> list[Allocation]:
+    rows = conn.execute(query.order_by(ALLOC.c.id)).all()
+    names = resource_classes.names(conn, {r.resource_class_id for r in rows})
+    return [Allocation(r.resource_provider_id, r.uuid, r.generation, names[r.resource_class_id],
+                       r.used, r.cu, r.created_at) for r in rows]
+
+
+def of_consumer(conn: Connection, uuid: str) -> list[Allocation]:
+    return _rows(conn, _select().where(consumers_table.c.uuid == uuid))
+
+
+def of_provider(conn: Connection, rp_id: int) -> list[Allocation]:
+    return _rows(conn, _select().where(ALLOC.c.resource_provider_id == rp_id))
+
+
+# -- writing ---------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    consumers: dict[str, Consumer] = field(default_factory=dict)
+    created: set[str] = field(default_factory=set)
+    attributes: dict[str, tuple[int, int, int | None]] = field(default_factory=dict)
+
+
+def _ensure_consumers(conn: Connection, requests: Sequence[ConsumerRequest],
+                      check_generation: bool) -> _Plan:
+    """The consumers of `requests`, created if new: at generation 1, which
+    is where the write leaves them (it bumps only those that existed)."""
+    plan = _Plan()
+    existing = consumer_db.get_many(conn, [r.uuid for r in requests])
+    for req in requests:
+        project = consumer_db.project_id(conn, req.project)
+        user = consumer_db.user_id(conn, req.user)
+        type_id = consumer_db.consumer_type_id(conn, req.consumer_type) if req.consumer_type else None
+        consumer = existing.get(req.uuid)
+        if consumer is not None:
+            if check_generation and consumer.generation != req.generation:
+                raise ConsumerGenerationConflict(consumer.generation, req.generation)
+        else:
+            if check_generation and req.generation is not None:
+                raise ConsumerGenerationConflict(None, req.generation)
+            consumer = consumer_db.create(
+                conn, req.uuid, (project, req.project), (user, req.user),
+                (type_id, req.consumer_type) if type_id is not None and req.consumer_type
+                else None, generation=1)
+            plan.created.add(req.uuid)
+        plan.consumers[req.uuid] = consumer
+        plan.attributes[req.uuid] = (project, user, type_id)
+    return plan
+
+
+def replace(conn: Connection, requests: Sequence[ConsumerRequest],
+            check_generation: bool) -> None:
+    """Replace the allocations of every consumer in `requests`.
+
+    :raises ConsumerGenerationConflict, ProviderMissing, ResourceClassNotFound,
+        InvalidInventory (and its capacity/constraint subclasses),
+        ConcurrentUpdateDetected:
+    """
+    plan = _ensure_consumers(conn, requests, check_generation)
+    wanted_rps = sorted({rp for r in requests for rp in r.allocations})
+    rp_rows = {row.uuid: row for row in conn.execute(
+        sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(RP.c.uuid.in_(wanted_rps)))
+        } if wanted_rps else {}
+    for rp_uuid in dict.fromkeys(rp for r in requests for rp in r.allocations):
+        if rp_uuid not in rp_rows:  # the first missing in the request, as upstream
+            raise ProviderMissing(rp_uuid)
+    rc_ids = resource_classes.ids(conn, {rc for r in requests for res in r.allocations.values()
+                                         for rc in res})
+    consumer_ids = [c.id for c in plan.consumers.values()]
+    # Consumers created just now hold nothing yet.
+    old = conn.execute(sa.select(ALLOC.c.consumer_id, ALLOC.c.resource_provider_id,
+                                 ALLOC.c.resource_class_id, ALLOC.c.used)
+                       .where(ALLOC.c.consumer_id.in_(consumer_ids))
+                       ).all() if len(plan.created) < len(plan.consumers) else []
+    delta: dict[tuple[int, int], int] = {}
+    for row in old:
+        key = (row.resource_provider_id, row.resource_class_id)
+        delta[key] = delta.get(key, 0) - int(row.used)
+    held = {key: -change for key, change in delta.items()}  # what the consumers had
+    touched_rps: dict[int, int] = {}  # id -> generation read
+    # As upstream, emptying a consumer counts as writing zeros to the
+    # providers it held: their generations move too.
+    emptied = {plan.consumers[r.uuid].id for r in requests if not r.allocations}
+    released = sorted({row.resource_provider_id for row in old if row.consumer_id in emptied})
+    if released:
+        touched_rps.update((row.id, row.generation) for row in conn.execute(
+            sa.select(RP.c.id, RP.c.generation).where(RP.c.id.in_(released))))
+    new_rows: list[dict[str, object]] = []
+    now = utcnow()
+    for req in requests:
+        consumer = plan.consumers[req.uuid]
+        for rp_uuid, resources in req.allocations.items():
+            rp = rp_rows[rp_uuid]
+            touched_rps[rp.id] = rp.generation
+            for rc, amount in resources.items():
+                key = (rp.id, rc_ids[rc])
+                delta[key] = delta.get(key, 0) + amount
+                new_rows.append({"resource_provider_id": rp.id, "consumer_id": consumer.id,
+                                 "resource_class_id": rc_ids[rc], "used": amount,
+                                 "created_at": now, "updated_at": now})
+    _check_and_apply(conn, requests, rp_rows, rc_ids, delta, held)
+    if old:
+        conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_ids)))
+    if new_rows:
+        conn.execute(sa.insert(ALLOC), new_rows)
+    for rp_id, generation in sorted(touched_rps.items()):
+        providers.bump_generation(conn, rp_id, generation)
+    for uuid, consumer in plan.consumers.items():
+        if uuid in plan.created:
+            continue
+        project, user, type_id = plan.attributes[uuid]
+        consumer_db.update_attributes(conn, consumer, project, user, type_id)
+        consumer_db.bump_generation(conn, consumer)
+    if emptied:
+        consumer_db.delete_if_unused(conn, sorted(emptied))
+
+
+def _check(requests: Sequence[ConsumerRequest], rp_rows: Mapping[str, Any],
+           rc_ids: Mapping[str, int], invs: Mapping[tuple[int, int], Any],
+           held: Mapping[tuple[int, int], int], with_inventory: set[int]) -> None:
+    """Refuse what upstream refuses, reporting the first failure as it
+    does: providers with none of the classes asked for, then each allocation
+    in the order of the request (its constraints, then the capacity left
+    once the consumers' old allocations are gone, unless the overage is no
+    worse than before). `with_inventory`: the providers that have any of the
+    request's classes."""
+    asked = [rp for req in requests for rp in req.allocations]
+    missing = [rp for rp in dict.fromkeys(asked) if rp_rows[rp].id not in with_inventory]
+    if missing:
+        classes = dict.fromkeys(rc for req in requests for res in req.allocations.values()
+                                for rc in res)
+        raise exc.InvalidInventory(resource_class=", ".join(classes),
+                                   resource_provider=", ".join(missing))
+    needed: dict[tuple[int, int], int] = {}
+    for req in requests:
+        for rp_uuid, resources in req.allocations.items():
+            rp_id = rp_rows[rp_uuid].id
+            for rc, amount in resources.items():
+                key = (rp_id, rc_ids[rc])
+                inv = invs.get(key)
+                if inv is None:
+                    raise exc.InvalidInventory(resource_class=rc, resource_provider=rp_uuid)
+                if amount < inv.min_unit or amount > inv.max_unit or amount % inv.step_size:
+                    raise exc.InvalidAllocationConstraintsViolated(
+                        resource_class=rc, resource_provider=rp_uuid)
+                needed[key] = needed.get(key, 0) + amount
+                before = held.get(key, 0)
+                capacity = (inv.total - inv.reserved) * inv.allocation_ratio
+                if inv.used - before + needed[key] > capacity and needed[key] > before:
+                    raise exc.InvalidAllocationCapacityExceeded(
+                        resource_class=rc, resource_provider=rp_uuid)
+
+
+def _check_and_apply(conn: Connection, requests: Sequence[ConsumerRequest],
+                     rp_rows: Mapping[str, Any], rc_ids: Mapping[str, int],
+                     delta: Mapping[tuple[int, int], int],
+                     held: Mapping[tuple[int, int], int]) -> None:
+    asked_rps = {row.id for row in rp_rows.values()}
+    asked_rcs = set(rc_ids.values())
+    # The inventories concerned, locked in a fixed order (no deadlocks
+    # between concurrent writers; SQLite writers are serialised anyway):
+    # what is checked below is what the UPDATEs change.
+    rows = conn.execute(
+        sa.select(INV).where(
+            INV.c.resource_provider_id.in_(sorted(asked_rps | {rp for rp, _ in delta})),
+            INV.c.resource_class_id.in_(sorted(asked_rcs | {rc for _, rc in delta})))
+        .order_by(INV.c.resource_provider_id, INV.c.resource_class_id)
+        .with_for_update()).all() if delta or asked_rps else []
+    invs = {(r.resource_provider_id, r.resource_class_id): r for r in rows}
+    # Providers with inventory of any class the request names, anywhere in it.
+    with_inventory = {r.resource_provider_id for r in rows
+                      if r.resource_provider_id in asked_rps and r.resource_class_id in asked_rcs}
+    _check(requests, rp_rows, rc_ids, invs, held, with_inventory)
+    changes: dict[int, dict[int, int]] = {}
+    for (rp_id, rc_id), change in sorted(delta.items()):
+        if change and (rp_id, rc_id) in invs:
+            changes.setdefault(rp_id, {})[rc_id] = change
+    for rp_id, by_class in changes.items():  # one UPDATE per provider
+        amount = (sa.literal(next(iter(by_class.values()))) if len(by_class) == 1
+                  else sa.case(by_class, value=INV.c.resource_class_id))
+        result = conn.execute(sa.update(INV).where(
+            INV.c.resource_provider_id == rp_id, INV.c.resource_class_id.in_(sorted(by_class)))
+            .values(used=INV.c.used + amount))
+        if result.rowcount != len(by_class):  # the rows are locked: cannot happen
+            raise exc.ConcurrentUpdateDetected()
+
+
+def delete_for_consumer(conn: Connection, uuid: str) -> bool:
+    """Remove every allocation of a consumer, and the consumer; False if it had none."""
+    consumer = consumer_db.get_many(conn, [uuid]).get(uuid)
+    if consumer is None:
+        return False
+    rows = conn.execute(sa.select(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
+                                  sa.func.sum(ALLOC.c.used).label("used"))
+                        .where(ALLOC.c.consumer_id == consumer.id)
+                        .group_by(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id)).all()
+    if not rows:
+        return False
+    for row in sorted(rows, key=lambda r: (r.resource_provider_id, r.resource_class_id)):
+        conn.execute(sa.update(INV).where(INV.c.resource_provider_id == row.resource_provider_id,
+                                          INV.c.resource_class_id == row.resource_class_id)
+                     .values(used=INV.c.used - row.used))
+    conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id == consumer.id))
+    consumer_db.delete_if_unused(conn, [consumer.id])
+    return True
