@@ -23,6 +23,7 @@ from nimbus.image.db.models import (
     image_locations,
     image_members,
     image_properties,
+    image_staging,
     image_tags,
     images,
 )
@@ -354,3 +355,37 @@ def get_row(conn: Connection, image_id: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(images).where(
         images.c.id == image_id, images.c.deleted.is_(False))).mappings().first()
     return dict(row) if row else None
+
+
+_GONE = ("killed", "deleted", "pending_delete")
+_UPLOADING = ("saving", "uploading", "importing")
+
+
+def storage_usage(conn: Connection, owner: str) -> int:
+    """Bytes of image data the project holds, each store's copy counted."""
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0))
+        .select_from(images.join(image_locations, image_locations.c.image_id == images.c.id))
+        .where(images.c.owner == owner, images.c.size > 0, images.c.status.not_in(_GONE),
+               image_locations.c.status != "deleted"))
+    return int(conn.execute(query).scalar_one())
+
+
+def staging_usage(conn: Connection, owner: str) -> int:
+    """Bytes of the project's staged data (glance-direct imports)."""
+    return int(conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(image_staging.c.size), 0))
+        .where(image_staging.c.owner == owner)).scalar_one())
+
+
+def uploading_count(conn: Connection, owner: str) -> int:
+    """Images of the project being uploaded, imported or copied to stores."""
+    copying = sa.exists().where(
+        image_properties.c.image_id == images.c.id,
+        image_properties.c.name == "os_glance_importing_to_stores",
+        image_properties.c.value != "")
+    query = sa.select(sa.func.count()).select_from(images).where(
+        images.c.owner == owner, images.c.deleted.is_(False),
+        sa.or_(images.c.status.in_(_UPLOADING),
+               sa.and_(images.c.status.not_in(_GONE), copying)))
+    return int(conn.execute(query).scalar_one())
