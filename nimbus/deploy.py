@@ -20,23 +20,30 @@ from nimbus.common.api.app import ASGIApp, Authenticator, Mounts
 from nimbus.common.auth import KeystoneMiddlewareAuthenticator
 from nimbus.common.db import Database, create_engine
 from nimbus.common.db.migration import Schema, sync
+from nimbus.common.noauth import NoAuth
 from nimbus.common.policy import Policy
 from nimbus.identity import bootstrap as identity_bootstrap
 from nimbus.identity import service as identity_service
 from nimbus.identity.db import SCHEMA as IDENTITY_SCHEMA
+from nimbus.image import service as image_service
+from nimbus.image.db import SCHEMA as IMAGE_SCHEMA
 from nimbus.placement import service as placement_service
-from nimbus.placement.auth import NoAuth
 from nimbus.placement.db import SCHEMA as PLACEMENT_SCHEMA
 
 LOG = logging.getLogger(__name__)
 
-SCHEMAS: dict[str, Schema] = {"identity": IDENTITY_SCHEMA, "placement": PLACEMENT_SCHEMA}
+SCHEMAS: dict[str, Schema] = {"identity": IDENTITY_SCHEMA, "placement": PLACEMENT_SCHEMA,
+                              "image": IMAGE_SCHEMA}
 PREFIXES: dict[str, str] = {"identity": identity_service.PREFIX,
-                            "placement": placement_service.PREFIX}
+                            "placement": placement_service.PREFIX,
+                            "image": image_service.PREFIX}
 CATALOG: dict[str, Callable[[str], dict[str, Any]]] = {
     "identity": identity_service.catalog_entry,
     "placement": placement_service.catalog_entry,
+    "image": image_service.catalog_entry,
 }
+# Services that may run without authentication: [<service>] auth_strategy = noauth2.
+NOAUTH_SERVICES = ("placement", "image")
 
 
 def open_database(conf: cfg.ConfigOpts, name: str) -> Database:
@@ -68,15 +75,18 @@ class Deployment:
         if "placement" in self.services:
             self.placement = placement_service.Placement(
                 conf, self.database("placement"), self.policy)
+        self.image: image_service.Image | None = None
+        if "image" in self.services:
+            self.image = image_service.Image(conf, self.database("image"), self.policy)
+
+    def _noauth(self, service: str) -> bool:
+        return service in NOAUTH_SERVICES and self.conf[service].auth_strategy == "noauth2"
 
     def _needs_local_identity(self) -> bool:
         """Services validate tokens in-process unless told otherwise."""
         if self.conf.api.auth_strategy != "nimbus":
             return False
-        others = [s for s in self.services if s != "identity"]
-        if "placement" in others and self.conf.placement.auth_strategy == "noauth2":
-            others.remove("placement")
-        return bool(others)
+        return any(s != "identity" and not self._noauth(s) for s in self.services)
 
     def database(self, name: str) -> Database:
         if name not in self.databases:
@@ -92,7 +102,7 @@ class Deployment:
 
     def authenticator(self, service: str) -> Authenticator:
         """How `service` (not identity) validates tokens."""
-        if service == "placement" and self.conf.placement.auth_strategy == "noauth2":
+        if self._noauth(service):
             return NoAuth()
         if self.conf.api.auth_strategy == "keystone":
             if self._keystone is None:
@@ -129,6 +139,8 @@ class Deployment:
             mounts[PREFIXES["identity"]] = self.identity.app(public_url)
         if self.placement is not None:
             mounts[PREFIXES["placement"]] = self.placement.app(self.authenticator("placement"))
+        if self.image is not None:
+            mounts[PREFIXES["image"]] = self.image.app(self.authenticator("image"))
         # Identity also answers at /, as a standalone Keystone does; a
         # service running alone answers at / as upstream's standalone do.
         root = mounts.get(PREFIXES["identity"]) or next(iter(mounts.values()))

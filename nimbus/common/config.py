@@ -11,13 +11,14 @@ from oslo_config import cfg, types
 
 # Databases Nimbus knows about; each gets a [<name>_database] group. A service
 # adds its name here when it arrives.
-DATABASES: tuple[str, ...] = ("identity", "placement")
+DATABASES: tuple[str, ...] = ("identity", "placement", "image")
 
 # Services `nimbus up` and `nimbus api` can serve, in mount order.
-SERVICES: tuple[str, ...] = ("identity", "placement")
+SERVICES: tuple[str, ...] = ("identity", "placement", "image")
 
 # Modules with a list_opts() of their service's option groups.
-OPTION_MODULES: tuple[str, ...] = ("nimbus.identity.config", "nimbus.placement.config")
+OPTION_MODULES: tuple[str, ...] = ("nimbus.identity.config", "nimbus.placement.config",
+                                   "nimbus.image.config")
 
 DEFAULT_OPTS = [
     cfg.StrOpt(

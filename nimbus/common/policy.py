@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from nimbus.common.context import RequestContext
 
 # Modules with a list_rules() of RuleDefaults, one per service.
-POLICY_MODULES: tuple[str, ...] = ("nimbus.identity.policies", "nimbus.placement.policies")
+POLICY_MODULES: tuple[str, ...] = ("nimbus.identity.policies", "nimbus.placement.policies",
+                                   "nimbus.image.policies")
 
 # Check strings shared by every service: the personas.
 ADMIN = "role:admin"

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import inspect
 import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -62,7 +63,7 @@ class Request:
 
     __slots__ = (
         "method", "path", "path_params", "query", "headers", "body",
-        "context", "version", "base_url", "scope", "state",
+        "context", "version", "base_url", "scope", "state", "receive",
     )
 
     def __init__(
@@ -79,6 +80,7 @@ class Request:
         base_url: str,
         scope: Scope,
         state: Any,
+        receive: Receive | None = None,
     ):
         self.method = method
         self.path = path
@@ -91,6 +93,21 @@ class Request:
         self.base_url = base_url
         self.scope = scope
         self.state = state  # the service's own objects: database, settings
+        self.receive = receive  # set for @streaming handlers, whose body is not read
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body of a @streaming request, chunk by chunk as it arrives."""
+        if self.receive is None:
+            raise RuntimeError("stream() is for @streaming handlers")
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
 
     def json(self) -> Any:
         """The body parsed as JSON, or 400."""
@@ -106,9 +123,22 @@ class Request:
         return self.base_url + path
 
 
+# A handler returns a Response; a @streaming one may be a coroutine function.
+Handler = Callable[[Request], Any]
+
+
 def public(handler: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a handler as reachable without a token."""
     handler.nimbus_public = True  # type: ignore[attr-defined]
+    return handler
+
+
+def streaming(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a handler that reads its own body with ``req.stream()``: the
+    dispatcher neither reads nor caps it. Such a handler is usually a
+    coroutine function, run on the event loop rather than in a thread, so
+    that the body flows through it without a thread hop per chunk."""
+    handler.nimbus_streaming = True  # type: ignore[attr-defined]
     return handler
 
 
@@ -129,11 +159,11 @@ def empty_response(status: int = 204, headers: Mapping[str, str] | None = None) 
 class _Route:
     regex: re.Pattern[str]
     convertors: dict[str, Any]
-    handlers: dict[str, Callable[[Request], Response]]
+    handlers: dict[str, Handler]
     allow: str
 
 
-def compile_routes(routes: Mapping[str, Mapping[str, Callable[[Request], Response]]],
+def compile_routes(routes: Mapping[str, Mapping[str, Handler]],
                    head_for_get: bool = True) -> list[_Route]:
     compiled = []
     for path, methods in routes.items():
@@ -166,7 +196,7 @@ class ServiceApp:
         self,
         *,
         name: str,
-        routes: Mapping[str, Mapping[str, Callable[[Request], Response]]],
+        routes: Mapping[str, Mapping[str, Handler]],
         error_format: errors.ErrorFormat,
         policy: Policy,
         authenticator: Authenticator | None,
@@ -245,14 +275,19 @@ class ServiceApp:
             )
             if not getattr(handler, "nimbus_public", False):
                 await self._authenticate(context, headers)
-            body = await self._read_body(headers, receive)
+            streams = getattr(handler, "nimbus_streaming", False)
+            body = b"" if streams else await self._read_body(headers, receive)
             req = Request(
                 method=method, path=scope["path"], path_params=params,
                 query=QueryParams(scope.get("query_string", b"")), headers=headers,
                 body=body, context=context, version=version,
                 base_url=self.base_url(scope, headers), scope=scope, state=self.state,
+                receive=receive if streams else None,
             )
-            response = await anyio.to_thread.run_sync(handler, req)
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(req)
+            else:
+                response = await anyio.to_thread.run_sync(handler, req)
         except PolicyDenied as exc:
             response = self.error_response(
                 errors.Forbidden(self.forbidden_message.format(rule=exc.rule)), request_id,

@@ -1,6 +1,6 @@
-"""noauth2: placement's authentication for tests and standalone use.
+"""noauth2: authentication for tests and standalone use (placement, image).
 
-As upstream's no-auth middleware: X-Auth-Token ``user`` or ``user:project``
+As upstream Placement's no-auth middleware: X-Auth-Token ``user`` or ``user:project``
 names the caller (the project defaults to the user, X-Project-Id overrides
 it); the user ``admin`` has the admin role unless X-Roles lists the roles;
 OpenStack-System-Scope makes the request system-scoped. Nothing is verified.

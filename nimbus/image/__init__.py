@@ -1,0 +1,1 @@
+"""Image service (Glance Image v2 compatible)."""
