@@ -90,6 +90,10 @@ class PayloadTooLarge(ApiError):
         return "Request is too large."
 
 
+class RangeNotSatisfiable(ApiError):
+    status = 416
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
 
