@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
 
 from nimbus.common.api import errors
 from nimbus.common.api.app import Request
@@ -65,7 +64,7 @@ def not_found(image_id: str) -> errors.NotFound:
     return errors.NotFound(f"No image found with ID {image_id}")
 
 
-def load_image(conn: Connection, req: Request, image_id: str) -> dict[str, Any]:
+def load_image(conn: Any, req: Request, image_id: str) -> dict[str, Any]:
     """The image as a dict (see nimbus.image.db.images), or 404 "No image
     found with ID <id>" when it is missing, deleted or not visible to the
     caller: another project's private image looks exactly like a missing one.

@@ -8,6 +8,8 @@ from typing import Any
 from nimbus.common.api.app import Request
 from nimbus.image.api import common
 
+# Properties the service keeps for itself and never shows.
+HIDDEN_PROPERTIES = ("os_glance_stage_host", "os_glance_hash_op_host")
 # The columns shown as they are, beside id and the timestamps.
 BASE_ATTRIBUTES = ("name", "disk_format", "container_format", "visibility", "size",
                    "virtual_size", "status", "checksum", "protected", "min_ram",
@@ -25,7 +27,8 @@ def isotime(value: datetime.datetime | None) -> str | None:
 
 def image_view(req: Request, image: dict[str, Any]) -> dict[str, Any]:
     """The body of GET /v2/images/{id}."""
-    view: dict[str, Any] = dict(image.get("properties") or {})
+    view: dict[str, Any] = {k: v for k, v in (image.get("properties") or {}).items()
+                            if k not in HIDDEN_PROPERTIES}
     for key in BASE_ATTRIBUTES:
         view[key] = image.get(key)
     image_id = image["id"]

@@ -273,76 +273,81 @@ def delete_member(conn: Connection, image_id: str, member: str) -> bool:
 # --- listing -----------------------------------------------------------------
 
 
+# Columns GET /v2/images may filter on, and the operators of a filter.
+FILTER_COLUMNS = ("id", "name", "status", "visibility", "protected", "os_hidden", "owner",
+                  "size", "virtual_size", "disk_format", "container_format", "checksum",
+                  "os_hash_algo", "os_hash_value", "min_ram", "min_disk", "created_at",
+                  "updated_at")
+SORT_COLUMNS = ("name", "status", "container_format", "disk_format", "size", "id",
+                "created_at", "updated_at")
+_OPERATORS = {
+    "eq": lambda c, v: c == v, "neq": lambda c, v: c != v, "gt": lambda c, v: c > v,
+    "gte": lambda c, v: c >= v, "lt": lambda c, v: c < v, "lte": lambda c, v: c <= v,
+    "in": lambda c, v: c.in_(v),
+}
+OPERATORS = tuple(_OPERATORS)
+
+
 @dataclass(slots=True)
 class ListQuery:
     """What GET /v2/images asks for, parsed and checked by the handler."""
 
     viewer: Viewer
     visibility: str | None = None          # None: Glance's default listing
-    member_status: str = "accepted"        # or "all"
-    os_hidden: bool = False
-    where: list[ColumnElement[bool]] = field(default_factory=list)  # column filters
-    properties: dict[str, list[str]] = field(default_factory=dict)  # custom, value in
+    member_status: str = "accepted"        # or pending, rejected, all
+    os_hidden: bool = False                # list hidden images (only) or not
+    filters: list[tuple[str, str, Any]] = field(default_factory=list)  # column, op, value
+    properties: dict[str, str] = field(default_factory=dict)  # custom, equal to
     tags: list[str] = field(default_factory=list)
     sort: list[tuple[str, str]] = field(default_factory=lambda: [("created_at", "desc")])
     limit: int | None = None
-    marker: dict[str, Any] | None = None
+    marker: dict[str, Any] | None = None   # the row of the marker image
 
 
 def visible_clause(q: ListQuery) -> ColumnElement[bool]:
     """Which images the viewer sees in a listing, as Glance's image_get_all
-    decides it: admins everything; others public ones, their own, community
-    ones only when asked for, shared ones they are a member of (accepted
-    ones unless member_status says otherwise)."""
+    decides it. Admins start from every image; others from public and
+    community ones, their own, and shared ones they are a member of (in
+    `member_status`). Then `visibility` keeps one kind (``all``: all of
+    them); without it, community images are left out unless owned."""
     viewer = q.viewer
-    member_match = sa.exists().where(
-        image_members.c.image_id == images.c.id,
-        image_members.c.member == viewer.project_id,
-        *([] if q.member_status == "all" else [image_members.c.status == q.member_status]))
     owned = images.c.owner == viewer.project_id
-    vis = q.visibility
     if viewer.is_admin:
-        if vis in (None, "all"):
-            return sa.true()
-        return images.c.visibility == vis
+        base: ColumnElement[bool] = sa.true()
+    else:
+        member_match = sa.exists().where(
+            image_members.c.image_id == images.c.id,
+            image_members.c.member == viewer.project_id,
+            *([] if q.member_status == "all" else [image_members.c.status == q.member_status]))
+        seen: list[ColumnElement[bool]] = [images.c.visibility.in_(("public", "community"))]
+        if viewer.project_id is not None:
+            seen += [owned, sa.and_(images.c.visibility == "shared", member_match)]
+        base = sa.or_(*seen)
+    if q.visibility == "all":
+        return base
+    if q.visibility is not None:
+        return sa.and_(base, images.c.visibility == q.visibility)
     if viewer.project_id is None:
-        if vis in (None, "all", "public"):
-            return images.c.visibility == "public"
-        if vis == "community":
-            return images.c.visibility == "community"
-        return sa.false()
-    shared = sa.and_(images.c.visibility == "shared", member_match)
-    if vis is None:
-        return sa.or_(images.c.visibility == "public", owned, shared)
-    if vis == "all":
-        return sa.or_(images.c.visibility.in_(("public", "community")), owned, shared)
-    if vis == "public":
-        return images.c.visibility == "public"
-    if vis == "community":
-        return images.c.visibility == "community"
-    if vis == "private":
-        return sa.and_(images.c.visibility == "private", owned)
-    if vis == "shared":
-        return sa.and_(images.c.visibility == "shared", sa.or_(owned, member_match))
-    return sa.false()
+        return sa.and_(base, images.c.visibility != "community")
+    return sa.and_(base, sa.or_(owned, images.c.visibility != "community"))
 
 
 def list_images(conn: Connection, q: ListQuery) -> list[dict[str, Any]]:
     """One page of images: one query for the rows, three for what hangs off
-    them."""
-    query = sa.select(images).where(images.c.deleted.is_(False), visible_clause(q), *q.where)
-    if not q.os_hidden:
-        query = query.where(images.c.os_hidden.is_(False))
-    for name, values in q.properties.items():
+    them. Killed images are not listed, as in Glance."""
+    query = sa.select(images).where(
+        images.c.deleted.is_(False), images.c.status != "killed",
+        images.c.os_hidden.is_(q.os_hidden), visible_clause(q))
+    for column, op, value in q.filters:
+        query = query.where(_OPERATORS[op](images.c[column], value))
+    for name, value in q.properties.items():
         query = query.where(sa.exists().where(
             image_properties.c.image_id == images.c.id, image_properties.c.name == name,
-            image_properties.c.value.in_(values)))
+            image_properties.c.value == value))
     for tag in q.tags:
         query = query.where(sa.exists().where(
             image_tags.c.image_id == images.c.id, image_tags.c.value == tag))
     sort = [(images.c[key], direction) for key, direction in q.sort]
-    if all(key != "id" for key, _ in q.sort):
-        sort.append((images.c.id, q.sort[-1][1]))
     marker = None
     if q.marker is not None:
         marker = [q.marker[col.name] for col, _ in sort]
