@@ -120,6 +120,11 @@ class FileWriter(Writer):
                 LOG.warning("Could not remove temporary image file %s: %s", self._temp, exc)
             self._temp = None
 
+    def __del__(self) -> None:
+        if self._temp is not None and not self._committed:
+            LOG.warning("An image writer was dropped unfinished; removing its temporary file.")
+            self.abort()
+
 
 def _fsync_dir(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)

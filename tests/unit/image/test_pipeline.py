@@ -81,6 +81,7 @@ def test_reused_caller_buffer_is_copied(store: FilesystemStore) -> None:
     result = pipeline.finish()
     assert result.md5 == hashlib.md5(expected).hexdigest()
     assert pathlib.Path(str(writer.temp_path)).read_bytes() == expected
+    pipeline.abort()
 
 
 @pytest.mark.parametrize("algo", ["sha256", "sha384", "md5"])
@@ -92,6 +93,7 @@ def test_other_hash_algorithms(store: FilesystemStore, algo: str) -> None:
     assert result.hash_algo == algo
     assert result.hash_value == hashlib.new(algo, data).hexdigest()
     assert result.md5 == hashlib.md5(data).hexdigest()
+    pipeline.abort()
 
 
 def test_size_limit(store: FilesystemStore) -> None:
@@ -136,6 +138,7 @@ def test_expected_size_exact(store: FilesystemStore) -> None:
     pipeline = WritePipeline(store.begin(IMAGE_ID), expected_size=1000)
     pipeline.feed(b"x" * 1000)
     assert pipeline.finish().size == 1000
+    pipeline.abort()
 
 
 class FailingWriter(Writer):
@@ -267,6 +270,7 @@ def test_async_feed_and_finish(store: FilesystemStore) -> None:
         for at in range(0, len(data), 65536):
             await pipeline.afeed(data[at : at + 65536])
         result = await pipeline.afinish()
+        await pipeline.aabort()
         return result.md5, result.hash_value, result.size
 
     md5, sha512, size = anyio.run(upload)

@@ -4,6 +4,7 @@ http store, and building the store set from the configuration."""
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import pathlib
@@ -155,6 +156,14 @@ def test_abort_leaves_no_file(store: FilesystemStore) -> None:
         writer.write(b"more")
     with pytest.raises(StoreError):
         writer.commit()
+
+
+def test_dropped_writer_leaves_no_file(store: FilesystemStore) -> None:
+    writer = store.begin(IMAGE_ID)
+    writer.write(b"forgotten")
+    del writer
+    gc.collect()
+    assert os.listdir(store.directory) == []
 
 
 def test_commit_refuses_to_replace(store: FilesystemStore) -> None:
