@@ -394,3 +394,44 @@ def test_http_store_from_conf(tmp_path: pathlib.Path, server: LocalServer) -> No
         assert b"".join(web.open(server.url("/img"))) == b"remote"
     finally:
         stores.close()
+
+
+def test_glance_style_configuration_file(tmp_path: pathlib.Path) -> None:
+    ini = tmp_path / "nimbus.conf"
+    ini.write_text(
+        "[DEFAULT]\n"
+        f"data_dir = {tmp_path}\n"
+        "[image]\n"
+        "enabled_backends = fast:file, web:http\n"
+        "default_backend = fast\n"
+        "[fast]\n"
+        f"filesystem_store_datadir = {tmp_path / 'fast'}\n"
+        "store_description = Fast\n"
+        "[web]\n"
+        "https_insecure = true\n"
+        "[os_glance_staging_store]\n"
+        f"filesystem_store_datadir = {tmp_path / 'stage'}\n"
+    )
+    conf = cfg.ConfigOpts()
+    conf.register_opts(config.DEFAULT_OPTS)
+    for group, opts in options.list_opts():
+        conf.register_opts(opts, group=group)
+    conf([], default_config_files=[str(ini)], default_config_dirs=[])
+    stores = Stores.from_conf(conf)
+    try:
+        assert [(s.name, s.type) for s in stores.all()] == [("fast", "file"), ("web", "http")]
+        assert stores.default.name == "fast"
+        assert conf.web.https_insecure is True
+        assert stores.staging.directory == str(tmp_path / "stage")
+    finally:
+        stores.close()
+
+
+def test_unknown_store_type_is_refused(tmp_path: pathlib.Path) -> None:
+    ini = tmp_path / "nimbus.conf"
+    ini.write_text("[image]\nenabled_backends = cloud:swift\n")
+    conf = cfg.ConfigOpts()
+    conf.register_opts(options.STORE_OPTS, group="image")
+    conf([], default_config_files=[str(ini)], default_config_dirs=[])
+    with pytest.raises(ValueError):
+        conf.image.enabled_backends  # noqa: B018
