@@ -8,7 +8,7 @@ NIMBUS_PORT ?= 8080
 NIMBUS_DATA ?= nimbus-data
 PYTEST_ARGS ?=
 
-.PHONY: up test lint unit docs clean
+.PHONY: up test lint unit docs clean deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ $(VENV)/.test-installed: $(VENV)/.installed
 up: $(VENV)/.installed
 	$(BIN)/nimbus up --port $(NIMBUS_PORT) --data-dir $(NIMBUS_DATA)
 
+## deps: install the Debian packages the tests need (qemu-img), only when missing
+deps:
+	command -v qemu-img >/dev/null || (export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq qemu-utils)
+
 ## test: install with test extras, lint, and run the whole suite
-test: lint
+test: deps lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff and mypy (strict on nimbus/common)
@@ -34,7 +39,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy nimbus
 
 ## unit: the tests that need no service
-unit: $(VENV)/.test-installed
+unit: deps $(VENV)/.test-installed
 	$(BIN)/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 ## docs: regenerate the configuration and policy references
