@@ -170,6 +170,7 @@ class Service:
 
     name = ""
     ready_path = "/"
+    ready_statuses: tuple[int, ...] = (200,)  # e.g. 300 for a version document
 
     def __init__(self, workdir: Path, db_url: str):
         self.dir = workdir / self.name.lower()
@@ -203,7 +204,8 @@ class Service:
             if self.proc.poll() is not None:
                 break
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}{self.ready_path}", timeout=5).status_code == 200:
+                resp = httpx.get(f"{self.url}{self.ready_path}", timeout=5)
+                if resp.status_code in self.ready_statuses:
                     return
             time.sleep(0.2)
         raise BenchError(f"{self.name} did not start:\n{tail(self.log)}")
