@@ -19,6 +19,7 @@ from nimbus.common.api import errors
 from nimbus.common.api.app import Request, empty_response, streaming
 from nimbus.image import data_quota, quotas
 from nimbus.image.api import common
+from nimbus.image.api.handlers import images
 from nimbus.image.db import data as db
 from nimbus.image.ingest import Ingest, Stored, api_error
 from nimbus.image.service import Image
@@ -150,6 +151,21 @@ async def stage(req: Request) -> Response:
     if "glance-direct" not in svc.conf.image.enabled_import_methods:
         raise errors.NotFound("glance-direct import method is not enabled.")
     return await _receive(req, "uploading", staging=True)
+
+
+def _remove_data(svc: Image, image: dict[str, Any]) -> None:
+    """After an image is deleted: its data goes from every store, and any
+    staged data with it."""
+    for place in image.get("locations") or ():
+        svc.stores.get(place["store"]).delete(place["url"])
+    with svc.db.writer() as conn:
+        staged = db.staging(conn, image["id"])
+        db.clear_staging(conn, image["id"])
+    if staged is not None:
+        svc.stores.staging.delete(staged["url"])
+
+
+images.on_delete.append(_remove_data)
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int]:
