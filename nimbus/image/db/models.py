@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from nimbus.common.db.types import UTCDateTime
+from nimbus.common.db.types import JSONText, UTCDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -118,4 +118,86 @@ tasks = sa.Table(
     *_timestamps(),
     sa.Column("deleted_at", UTCDateTime),
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+)
+
+# --- metadata definitions (Glance's /v2/metadefs) ------------------------------
+# A namespace groups property definitions, objects (named groups of
+# properties) and tags, and says to which resource types (OS::Glance::Image,
+# OS::Nova::Flavor ...) they apply. Its contents go with it.
+
+metadef_namespaces = sa.Table(
+    "metadef_namespaces", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("namespace", sa.String(80), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(80)),
+    sa.Column("description", sa.Text),
+    sa.Column("visibility", sa.String(32), nullable=False),
+    sa.Column("protected", sa.Boolean, nullable=False, default=False),
+    sa.Column("owner", sa.String(255), nullable=False, index=True),
+    *_timestamps(),
+)
+
+
+def _in_namespace() -> sa.Column[int]:
+    return sa.Column("namespace_id", sa.Integer,
+                     sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE"),
+                     nullable=False)
+
+
+metadef_objects = sa.Table(
+    "metadef_objects", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _in_namespace(),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("required", JSONText),     # [property name]
+    sa.Column("properties", JSONText),   # {name: property definition}
+    *_timestamps(),
+    sa.UniqueConstraint("namespace_id", "name"),
+)
+
+metadef_properties = sa.Table(
+    "metadef_properties", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _in_namespace(),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("definition", JSONText, nullable=False),  # title, type, enum ...
+    *_timestamps(),
+    sa.UniqueConstraint("namespace_id", "name"),
+)
+
+metadef_tags = sa.Table(
+    "metadef_tags", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _in_namespace(),
+    sa.Column("name", sa.String(80), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("namespace_id", "name"),
+)
+
+# Seeded with the standard types; associating a namespace with an unknown
+# name adds it (unprotected), as Glance does.
+metadef_resource_types = sa.Table(
+    "metadef_resource_types", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("protected", sa.Boolean, nullable=False, default=False),
+    *_timestamps(),
+)
+
+metadef_namespace_resource_types = sa.Table(
+    "metadef_namespace_resource_types", metadata,
+    # Named by hand: the conventional names pass MySQL's 64 characters.
+    sa.Column("namespace_id", sa.Integer,
+              sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE",
+                            name="fk_metadef_ns_resource_types_namespace_id"),
+              primary_key=True),
+    sa.Column("resource_type_id", sa.Integer,
+              sa.ForeignKey("metadef_resource_types.id", ondelete="CASCADE",
+                            name="fk_metadef_ns_resource_types_resource_type_id"),
+              primary_key=True),
+    sa.Column("prefix", sa.String(80)),
+    sa.Column("properties_target", sa.String(80)),
+    *_timestamps(),
+    sa.Index("ix_metadef_namespace_resource_types_resource_type_id", "resource_type_id"),
 )
