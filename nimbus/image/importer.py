@@ -188,7 +188,8 @@ def _finish(svc: Image, job: Job, outcome: str, message: str,
             staged = db.staging(conn, job.image_id)
             staged_url = staged["url"] if staged else None
             db.clear_staging(conn, job.image_id)
-        db.set_property(conn, job.image_id, IMPORTING, None if outcome == "success" else "")
+        # Left empty, never removed: clients wait for it to be present and empty.
+        db.set_property(conn, job.image_id, IMPORTING, "")
         if db.get_property(conn, job.image_id, LOCK) == job.task_id:
             db.set_property(conn, job.image_id, LOCK, None)
         tasks_db.finish(conn, job.task_id, outcome, message=message,

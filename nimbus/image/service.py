@@ -47,6 +47,8 @@ class Image:
             state=self,
             check_body=_any_body,
             errors_follow_accept=True,
+            # Glance's router: /v2/images/ is not /v2/images (tempest checks it).
+            strict_slashes=True,
         )
         return build_stack(service)
 

@@ -7,7 +7,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "nimbus"
-SERVICES = ("identity", "placement")
+SERVICES = ("identity", "placement", "image")
 
 
 def imports(path: pathlib.Path) -> set[str]:

@@ -211,6 +211,7 @@ class ServiceApp:
         errors_follow_accept: bool = False,
         not_found_message: str | None = None,
         method_not_allowed_message: str = "The method {method} is not allowed for this resource.",
+        strict_slashes: bool = False,
     ):
         self.name = name
         self.routes = compile_routes(routes, head_for_get)
@@ -218,6 +219,7 @@ class ServiceApp:
         self.errors_follow_accept = errors_follow_accept
         self.not_found_message = not_found_message
         self.method_not_allowed_message = method_not_allowed_message
+        self.strict_slashes = strict_slashes  # a trailing slash makes another path
         self.error_format = error_format
         self.policy = policy
         self.authenticator = authenticator
@@ -239,7 +241,7 @@ class ServiceApp:
         return f"{scope.get('scheme', 'http')}://{host}{root}"
 
     def _match(self, path: str) -> tuple[_Route, dict[str, Any]]:
-        if len(path) > 1 and path.endswith("/"):
+        if not self.strict_slashes and len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         for route in self.routes:
             match = route.regex.match(path)

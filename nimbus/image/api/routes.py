@@ -23,6 +23,7 @@ ROUTES: Mapping[str, Mapping[str, Handler]] = {
     "/": {"GET": versions.multiple_choices},
     "/versions": {"GET": versions.list_versions},
     "/v2": {"GET": versions.multiple_choices},
+    "/v2/": {"GET": versions.multiple_choices},
     "/v2/images": {"GET": images.list_images, "POST": images.create_image},
     _IMAGE: {"GET": images.show_image, "PATCH": images.update_image,
              "DELETE": images.delete_image},

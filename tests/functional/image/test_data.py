@@ -57,10 +57,13 @@ def cloud(web: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
     base, _root = web
     port = int(base.rsplit(":", 1)[1])
     data_dir = tmp_path_factory.mktemp("image-cloud")
+    # The "broken" store's directory is a file: every write to it fails.
+    (data_dir / "images").mkdir()
+    (data_dir / "images" / "broken").write_bytes(b"not a directory")
     with fresh_database("sqlite", str(data_dir), "identity") as url:
         running = RunningCloud(
             str(data_dir), url,
-            image={"enabled_backends": {"fast": "file", "cheap": "file"},
+            image={"enabled_backends": {"fast": "file", "cheap": "file", "broken": "file"},
                    "default_backend": "fast", "image_size_total": 64},
             import_filtering_opts={"allowed_hosts": ["127.0.0.1"],
                                    "allowed_ports": [80, 443, port]})
@@ -129,7 +132,7 @@ def test_cli_create_with_file_save_and_info(cloud: RunningCloud, conn: Any,
 
     base, headers = _http(conn, cloud)
     stores = httpx.get(f"{base}/info/stores", headers=headers).json()["stores"]
-    assert {s["id"] for s in stores} == {"fast", "cheap"}
+    assert {s["id"] for s in stores} == {"fast", "cheap", "broken"}
     assert [s["id"] for s in stores if s.get("default")] == ["fast"]
     methods = httpx.get(f"{base}/info/import", headers=headers).json()
     assert set(methods["import-methods"]["value"]) == {"glance-direct", "web-download",
@@ -349,10 +352,55 @@ def test_copy_image_and_import_conflicts(cloud: RunningCloud, conn: Any) -> None
                          json={"method": {"name": "copy-image"}, "stores": ["fast"]})
     assert present.status_code == 400
     copied = httpx.post(f"{base}/images/{image.id}/import", headers=headers,
-                        json={"method": {"name": "copy-image"}, "all_stores": True})
+                        json={"method": {"name": "copy-image"}, "all_stores": True,
+                              "all_stores_must_succeed": False})
     assert copied.status_code == 202
-    _wait_props(cloud, conn, image.id, lambda p: not p.get("os_glance_importing_to_stores"))
-    assert sorted(_show(cloud, conn, image.id)["stores"].split(",")) == ["cheap", "fast"]
+    props = _wait_props(cloud, conn, image.id,
+                        lambda p: not p.get("os_glance_importing_to_stores"))
+    assert props["os_glance_failed_import"] == "broken"
+    assert sorted(props["stores"].split(",")) == ["cheap", "fast"]
     bad = httpx.post(f"{base}/images/{image.id}/import", headers=headers,
                      json={"method": {"name": "teleport"}})
     assert bad.status_code == 400
+
+
+def test_cli_stage_and_import(cloud: RunningCloud, conn: Any, web: tuple[str, Path],
+                              tmp_path: Path) -> None:
+    url, root = web
+    data = _raw(tmp_path / "staged.raw", MIB + 11, seed=7)
+    (root / "cli.raw").write_bytes(data)
+
+    def osc(*args: str) -> None:
+        cli(cloud, "--os-cloud", "nimbus", "--os-image-api-version", "2", *args)
+
+    # Created through the sdk: `openstack image create` run without a
+    # terminal would upload its (empty) standard input as the image data.
+    direct = {"id": conn.image.create_image(name="cli-direct", disk_format="raw",
+                                            container_format="bare").id}
+    osc("image", "stage", "--file", str(tmp_path / "staged.raw"), direct["id"])
+    osc("image", "import", "--method", "glance-direct", direct["id"])
+    assert _wait(conn, direct["id"], {"active"}).checksum == hashlib.md5(data).hexdigest()
+
+    fetched = {"id": conn.image.create_image(name="cli-web", disk_format="raw",
+                                             container_format="bare").id}
+    osc("image", "import", "--method", "web-download", "--uri", f"{url}/cli.raw",
+        fetched["id"])
+    assert _wait(conn, fetched["id"], {"active"}).size == len(data)
+
+    osc("image", "import", fetched["id"], "--method", "copy-image", "--store", "cheap")
+    _wait_props(cloud, conn, fetched["id"],
+                lambda p: sorted(p.get("stores", "").split(",")) == ["cheap", "fast"])
+
+
+def test_unwritable_store_answers_503_and_harms_nothing(cloud: RunningCloud, conn: Any) -> None:
+    base, headers = _http(conn, cloud)
+    upload = {**headers, "Content-Type": "application/octet-stream"}
+    kept = conn.image.create_image(name="kept", disk_format="raw", container_format="bare")
+    assert httpx.put(f"{base}/images/{kept.id}/file", content=b"\3" * 5000,
+                     headers=upload).status_code == 204
+    doomed = conn.image.create_image(name="doomed", disk_format="raw", container_format="bare")
+    put = httpx.put(f"{base}/images/{doomed.id}/file", content=b"\4" * 5000,
+                    headers={**upload, "X-Image-Meta-Store": "broken"})
+    assert put.status_code == 503
+    assert conn.image.get_image(doomed.id).status == "queued"
+    assert httpx.get(f"{base}/images/{kept.id}/file", headers=headers).content == b"\3" * 5000

@@ -88,7 +88,10 @@ def import_image(req: Request) -> Response:
         if method == "copy-image":
             if all_stores:
                 targets = [name for name in targets if name not in present]
-                if not targets:
+                if not targets:  # already everywhere: nothing to do, and done
+                    db.set_property(conn, image_id, importer.IMPORTING, "")
+                    if db.get_property(conn, image_id, importer.FAILED) is None:
+                        db.set_property(conn, image_id, importer.FAILED, "")
                     return empty_response(202)
             for name in targets:
                 if name in present:
