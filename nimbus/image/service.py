@@ -12,6 +12,7 @@ from nimbus.common.api.microversion import Version
 from nimbus.common.db import Database
 from nimbus.common.policy import Policy
 from nimbus.image.store import Stores
+from nimbus.image.store import options as store_options
 
 SERVICE_TYPE = "image"
 SERVICE_NAME = "glance"
@@ -31,6 +32,10 @@ class Image:
         self.db = db
         self.policy = policy
         self.stores = Stores.from_conf(conf)
+        # Read every import filter now: a malformed one stops the service at
+        # start rather than failing each import with a 500.
+        for opt in store_options.IMPORT_FILTERING_OPTS:
+            getattr(conf.import_filtering_opts, opt.dest)
 
     def app(self, authenticator: Authenticator) -> ASGIApp:
         from nimbus.image.api.routes import ROUTES
