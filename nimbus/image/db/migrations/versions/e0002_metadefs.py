@@ -24,7 +24,7 @@ STANDARD_RESOURCE_TYPES = ("OS::Glance::Image", "OS::Cinder::Volume", "OS::Nova:
                            "OS::Nova::Aggregate", "OS::Nova::Server")
 
 
-def _timestamps() -> list[sa.Column]:
+def _timestamps() -> list[sa.Column[object]]:
     return [sa.Column('created_at', nimbus.common.db.types.UTCDateTime(), nullable=False),
             sa.Column('updated_at', nimbus.common.db.types.UTCDateTime(), nullable=True)]
 
