@@ -113,5 +113,71 @@ DISCOVERY_RULES = [
 ]
 
 
+# Metadata definitions. Target: the namespace's owner as ``project_id`` and
+# its ``visibility`` (the caller's project when there is no namespace yet).
+# Glance's metadef_admin and metadef_default helper rules are written out.
+_PUBLIC_NS = "'public':%(visibility)s"
+ADMIN_OR_READER_GET_NAMESPACE = (
+    f"{ADMIN} or (role:reader and (project_id:%(project_id)s or {_PUBLIC_NS}))")
+_NS = "/v2/metadefs/namespaces/{namespace_name}"
+
+
+def _md(name: str, check: str, description: str, method: str, path: str
+        ) -> policy.DocumentedRuleDefault:
+    return _rule(name, check, description, [(method, path)])
+
+
+METADEF_RULES = [
+    _md("get_metadef_namespace", ADMIN_OR_READER_GET_NAMESPACE, "Show a metadata definition namespace",
+        "GET", _NS),
+    _md("get_metadef_namespaces", ADMIN_OR_PROJECT_READER, "List metadata definition namespaces",
+        "GET", "/v2/metadefs/namespaces"),
+    _md("modify_metadef_namespace", ADMIN, "Change a namespace", "PUT", _NS),
+    _md("add_metadef_namespace", ADMIN, "Create a namespace, with any contents it is given",
+        "POST", "/v2/metadefs/namespaces"),
+    _md("delete_metadef_namespace", ADMIN, "Delete a namespace, or all its objects, properties or tags", "DELETE", _NS),
+    _md("get_metadef_object", ADMIN_OR_READER_GET_NAMESPACE,
+        "Show an object of a namespace", "GET", _NS + "/objects/{object_name}"),
+    _md("get_metadef_objects", ADMIN_OR_READER_GET_NAMESPACE,
+        "List the objects of a namespace", "GET", _NS + "/objects"),
+    _md("modify_metadef_object", ADMIN, "Change an object of a namespace",
+        "PUT", _NS + "/objects/{object_name}"),
+    _md("add_metadef_object", ADMIN, "Add an object to a namespace",
+        "POST", _NS + "/objects"),
+    _md("delete_metadef_object", ADMIN, "Remove an object from a namespace",
+        "DELETE", _NS + "/objects/{object_name}"),
+    _md("list_metadef_resource_types", ADMIN_OR_READER_GET_NAMESPACE,
+        "List resource types (of all, or of a namespace)", "GET", "/v2/metadefs/resource_types"),
+    _md("get_metadef_resource_type", ADMIN_OR_READER_GET_NAMESPACE,
+        "See a namespace's resource type associations", "GET", _NS + "/resource_types"),
+    _md("add_metadef_resource_type_association", ADMIN,
+        "Associate a namespace with a resource type",
+        "POST", _NS + "/resource_types"),
+    _md("remove_metadef_resource_type_association", ADMIN,
+        "Dissociate a namespace from a resource type",
+        "DELETE", _NS + "/resource_types/{name}"),
+    _md("get_metadef_property", ADMIN_OR_READER_GET_NAMESPACE,
+        "Show a property definition of a namespace", "GET", _NS + "/properties/{property_name}"),
+    _md("get_metadef_properties", ADMIN_OR_READER_GET_NAMESPACE,
+        "List the property definitions of a namespace", "GET", _NS + "/properties"),
+    _md("modify_metadef_property", ADMIN, "Change a property definition",
+        "PUT", _NS + "/properties/{property_name}"),
+    _md("add_metadef_property", ADMIN, "Add a property definition to a namespace",
+        "POST", _NS + "/properties"),
+    _md("remove_metadef_property", ADMIN, "Remove a property definition from a namespace",
+        "DELETE", _NS + "/properties/{property_name}"),
+    _md("get_metadef_tag", ADMIN_OR_READER_GET_NAMESPACE, "Show a tag of a namespace",
+        "GET", _NS + "/tags/{tag_name}"),
+    _md("get_metadef_tags", ADMIN_OR_READER_GET_NAMESPACE, "List the tags of a namespace",
+        "GET", _NS + "/tags"),
+    _md("modify_metadef_tag", ADMIN, "Rename a tag of a namespace", "PUT", _NS + "/tags/{tag_name}"),
+    _md("add_metadef_tag", ADMIN, "Add a tag to a namespace", "POST", _NS + "/tags/{tag_name}"),
+    _md("add_metadef_tags", ADMIN, "Set or add several tags of a namespace", "POST", _NS + "/tags"),
+    _md("delete_metadef_tag", ADMIN, "Remove a tag from a namespace",
+        "DELETE", _NS + "/tags/{tag_name}"),
+    _md("delete_metadef_tags", ADMIN, "Remove all the tags of a namespace", "DELETE", _NS + "/tags"),
+]
+
+
 def list_rules() -> list[policy.RuleDefault]:
-    return [*IMAGE_RULES, *TASK_RULES, *DISCOVERY_RULES]
+    return [*IMAGE_RULES, *TASK_RULES, *DISCOVERY_RULES, *METADEF_RULES]
