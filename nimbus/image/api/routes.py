@@ -11,6 +11,9 @@ from nimbus.image.api.handlers import (
     imports,
     info,
     members,
+    metadefs_contents,
+    metadefs_namespaces,
+    metadefs_schemas,
     schemas,
     tags,
     tasks,
@@ -18,6 +21,8 @@ from nimbus.image.api.handlers import (
 )
 
 _IMAGE = "/v2/images/{image_id}"
+_NS = "/v2/metadefs/namespaces/{namespace}"
+_MS = "/v2/schemas/metadefs/"
 
 ROUTES: Mapping[str, Mapping[str, Handler]] = {
     "/": {"GET": versions.multiple_choices},
@@ -52,4 +57,43 @@ ROUTES: Mapping[str, Mapping[str, Handler]] = {
     "/v2/schemas/tasks": {"GET": schemas.tasks},
     "/v2/tasks": {"GET": tasks.list_tasks, "POST": tasks.create_task},
     "/v2/tasks/{task_id}": {"GET": tasks.show_task},
+    "/v2/metadefs/resource_types": {"GET": metadefs_namespaces.list_resource_types},
+    "/v2/metadefs/namespaces": {"GET": metadefs_namespaces.list_namespaces,
+                                "POST": metadefs_namespaces.create_namespace},
+    _NS: {"GET": metadefs_namespaces.show_namespace,
+          "PUT": metadefs_namespaces.update_namespace,
+          "DELETE": metadefs_namespaces.delete_namespace},
+    _NS + "/resource_types": {"GET": metadefs_namespaces.list_associations,
+                              "POST": metadefs_namespaces.create_association},
+    _NS + "/resource_types/{resource_type}": {
+        "DELETE": metadefs_namespaces.delete_association},
+    _NS + "/objects": {"GET": metadefs_contents.list_objects,
+                       "POST": metadefs_contents.create_object,
+                       "DELETE": metadefs_namespaces.delete_objects},
+    _NS + "/objects/{object_name}": {"GET": metadefs_contents.show_object,
+                                     "PUT": metadefs_contents.update_object,
+                                     "DELETE": metadefs_contents.delete_object},
+    _NS + "/properties": {"GET": metadefs_contents.list_properties,
+                          "POST": metadefs_contents.create_property,
+                          "DELETE": metadefs_namespaces.delete_properties},
+    _NS + "/properties/{property_name}": {"GET": metadefs_contents.show_property,
+                                          "PUT": metadefs_contents.update_property,
+                                          "DELETE": metadefs_contents.delete_property},
+    _NS + "/tags": {"GET": metadefs_contents.list_tags,
+                    "POST": metadefs_contents.create_tags,
+                    "DELETE": metadefs_namespaces.delete_tags},
+    _NS + "/tags/{tag_name}": {"GET": metadefs_contents.show_tag,
+                               "POST": metadefs_contents.create_tag,
+                               "PUT": metadefs_contents.update_tag,
+                               "DELETE": metadefs_contents.delete_tag},
+    _MS + "namespace": {"GET": metadefs_schemas.namespace},
+    _MS + "namespaces": {"GET": metadefs_schemas.namespaces},
+    _MS + "object": {"GET": metadefs_schemas.object_},
+    _MS + "objects": {"GET": metadefs_schemas.objects},
+    _MS + "property": {"GET": metadefs_schemas.property_},
+    _MS + "properties": {"GET": metadefs_schemas.properties},
+    _MS + "resource_type": {"GET": metadefs_schemas.resource_type},
+    _MS + "resource_types": {"GET": metadefs_schemas.resource_types},
+    _MS + "tag": {"GET": metadefs_schemas.tag},
+    _MS + "tags": {"GET": metadefs_schemas.tags},
 }
