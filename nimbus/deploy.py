@@ -22,6 +22,8 @@ from nimbus.common.db import Database, create_engine
 from nimbus.common.db.migration import Schema, sync
 from nimbus.common.noauth import NoAuth
 from nimbus.common.policy import Policy
+from nimbus.compute import service as compute_service
+from nimbus.compute.db import SCHEMA as COMPUTE_API_SCHEMA
 from nimbus.identity import bootstrap as identity_bootstrap
 from nimbus.identity import service as identity_service
 from nimbus.identity.db import SCHEMA as IDENTITY_SCHEMA
@@ -32,15 +34,18 @@ from nimbus.placement.db import SCHEMA as PLACEMENT_SCHEMA
 
 LOG = logging.getLogger(__name__)
 
+# By database name; the compute service's API database is "api", as Nova's.
 SCHEMAS: dict[str, Schema] = {"identity": IDENTITY_SCHEMA, "placement": PLACEMENT_SCHEMA,
-                              "image": IMAGE_SCHEMA}
+                              "image": IMAGE_SCHEMA, "api": COMPUTE_API_SCHEMA}
 PREFIXES: dict[str, str] = {"identity": identity_service.PREFIX,
                             "placement": placement_service.PREFIX,
-                            "image": image_service.PREFIX}
+                            "image": image_service.PREFIX,
+                            "compute": compute_service.PREFIX}
 CATALOG: dict[str, Callable[[str], dict[str, Any]]] = {
     "identity": identity_service.catalog_entry,
     "placement": placement_service.catalog_entry,
     "image": image_service.catalog_entry,
+    "compute": compute_service.catalog_entry,
 }
 # Services that may run without authentication: [<service>] auth_strategy = noauth2.
 NOAUTH_SERVICES = ("placement", "image")
@@ -78,6 +83,9 @@ class Deployment:
         self.image: image_service.Image | None = None
         if "image" in self.services:
             self.image = image_service.Image(conf, self.database("image"), self.policy)
+        self.compute: compute_service.Compute | None = None
+        if "compute" in self.services:
+            self.compute = compute_service.Compute(conf, self.database("api"), self.policy)
 
     def _noauth(self, service: str) -> bool:
         return service in NOAUTH_SERVICES and self.conf[service].auth_strategy == "noauth2"
@@ -141,6 +149,8 @@ class Deployment:
             mounts[PREFIXES["placement"]] = self.placement.app(self.authenticator("placement"))
         if self.image is not None:
             mounts[PREFIXES["image"]] = self.image.app(self.authenticator("image"))
+        if self.compute is not None:
+            mounts[PREFIXES["compute"]] = self.compute.app(self.authenticator("compute"))
         # Identity also answers at /, as a standalone Keystone does; a
         # service running alone answers at / as upstream's standalone do.
         root = mounts.get(PREFIXES["identity"]) or next(iter(mounts.values()))

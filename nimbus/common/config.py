@@ -11,14 +11,19 @@ from oslo_config import cfg, types
 
 # Databases Nimbus knows about; each gets a [<name>_database] group. A service
 # adds its name here when it arrives.
-DATABASES: tuple[str, ...] = ("identity", "placement", "image")
+DATABASES: tuple[str, ...] = ("identity", "placement", "image", "api")
 
 # Services `nimbus up` and `nimbus api` can serve, in mount order.
-SERVICES: tuple[str, ...] = ("identity", "placement", "image")
+SERVICES: tuple[str, ...] = ("identity", "placement", "image", "compute")
+
+# Services mounted unless [api] enabled_services says otherwise. Compute
+# joins them once it can boot servers: until then a catalog would advertise
+# a compute service that cannot run anything.
+DEFAULT_SERVICES: tuple[str, ...] = ("identity", "placement", "image")
 
 # Modules with a list_opts() of their service's option groups.
 OPTION_MODULES: tuple[str, ...] = ("nimbus.identity.config", "nimbus.placement.config",
-                                   "nimbus.image.config")
+                                   "nimbus.image.config", "nimbus.compute.config")
 
 DEFAULT_OPTS = [
     cfg.StrOpt(
@@ -65,7 +70,7 @@ API_OPTS = [
     ),
     cfg.ListOpt(
         "enabled_services",
-        default=list(SERVICES),
+        default=list(DEFAULT_SERVICES),
         item_type=types.String(choices=SERVICES),
         help="Services this API server mounts, each under /<service>.",
     ),

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # Modules with a list_rules() of RuleDefaults, one per service.
 POLICY_MODULES: tuple[str, ...] = ("nimbus.identity.policies", "nimbus.placement.policies",
-                                   "nimbus.image.policies")
+                                   "nimbus.image.policies", "nimbus.compute.policies")
 
 # Check strings shared by every service: the personas.
 ADMIN = "role:admin"

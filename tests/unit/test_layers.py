@@ -7,7 +7,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "nimbus"
-SERVICES = ("identity", "placement", "image")
+SERVICES = ("identity", "placement", "image", "compute")
 
 
 def imports(path: pathlib.Path) -> set[str]:

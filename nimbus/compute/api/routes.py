@@ -1,0 +1,43 @@
+"""The compute route table: path -> {method: handler}.
+
+Every resource is under /v2.1; as Nova, a project id may follow /v2.1 (the
+form clients used before 2.18), and must then be the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.responses import Response
+
+from nimbus.common.api.app import Request
+from nimbus.compute.api.handlers import extra_specs, flavor_access, flavors, keypairs, versions
+
+Handler = Callable[[Request], Response]
+
+_FLAVOR = "/flavors/{flavor_id}"
+
+RESOURCES: dict[str, dict[str, Handler]] = {
+    "/flavors": {"GET": flavors.list_flavors, "POST": flavors.create_flavor},
+    "/flavors/detail": {"GET": flavors.list_flavors_detail},
+    _FLAVOR: {"GET": flavors.show_flavor, "PUT": flavors.update_flavor,
+              "DELETE": flavors.delete_flavor},
+    _FLAVOR + "/action": {"POST": flavor_access.flavor_action},
+    _FLAVOR + "/os-flavor-access": {"GET": flavor_access.list_flavor_access},
+    _FLAVOR + "/os-extra_specs": {"GET": extra_specs.list_extra_specs,
+                                  "POST": extra_specs.create_extra_specs},
+    _FLAVOR + "/os-extra_specs/{key}": {"GET": extra_specs.show_extra_spec,
+                                        "PUT": extra_specs.update_extra_spec,
+                                        "DELETE": extra_specs.delete_extra_spec},
+    "/os-keypairs": {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair},
+    "/os-keypairs/{keypair_name}": {"GET": keypairs.show_keypair,
+                                    "DELETE": keypairs.delete_keypair},
+}
+
+ROUTES: dict[str, dict[str, Handler]] = {
+    "/": {"GET": versions.list_versions},
+    "/v2.1": {"GET": versions.show_version},
+    **{"/v2.1" + path: methods for path, methods in RESOURCES.items()},
+    # Matched after the plain paths, so /v2.1/flavors/detail stays a flavor path.
+    **{"/v2.1/{project_id}" + path: methods for path, methods in RESOURCES.items()},
+}

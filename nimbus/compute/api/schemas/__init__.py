@@ -1,0 +1,1 @@
+"""JSON Schemas of compute request bodies and query strings, per microversion."""
