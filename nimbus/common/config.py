@@ -23,7 +23,8 @@ DEFAULT_SERVICES: tuple[str, ...] = ("identity", "placement", "image")
 
 # Modules with a list_opts() of their service's option groups.
 OPTION_MODULES: tuple[str, ...] = ("nimbus.identity.config", "nimbus.placement.config",
-                                   "nimbus.image.config", "nimbus.compute.config")
+                                   "nimbus.image.config", "nimbus.common.rpc",
+                                   "nimbus.compute.config")
 
 DEFAULT_OPTS = [
     cfg.StrOpt(
@@ -163,7 +164,11 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     for name in OPTION_MODULES:
         groups += importlib.import_module(name).list_opts()
     groups += [(database_group(name), _database_opts(name)) for name in DATABASES]
-    return groups
+    # A module may add to a group another defined (rpc adds to [DEFAULT]).
+    merged: dict[str, list[cfg.Opt]] = {}
+    for group, opts in groups:
+        merged.setdefault(group, []).extend(opts)
+    return list(merged.items())
 
 
 def make_conf(
