@@ -1,0 +1,99 @@
+"""Fixtures of the compute tests: a cloud with compute enabled (it is not by
+default), people in projects of their own, raw HTTP at any microversion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import openstack
+import pytest
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+from tests.support.backends import fresh_database
+from tests.support.cloud import ADMIN_PASSWORD, RunningCloud
+
+SERVICES = ["identity", "placement", "image", "compute"]
+KEY_PAIRS_QUOTA = 5
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    data_dir = str(tmp_path_factory.mktemp("compute"))
+    with fresh_database("sqlite", data_dir, "identity") as url:
+        running = RunningCloud(data_dir, url, api={"enabled_services": SERVICES},
+                               compute={"key_pairs": KEY_PAIRS_QUOTA})
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@dataclass
+class Person:
+    """Someone with a role on a project: an openstacksdk connection and raw HTTP."""
+
+    name: str
+    password: str
+    user_id: str
+    project_id: str
+    conn: openstack.connection.Connection
+    base: str  # the compute API's /v2.1
+
+    def http(self, method: str, path: str, json: Any = None, version: str | None = None,
+             headers: dict[str, str] | None = None) -> Any:
+        sent = dict(headers or {})
+        if version:
+            sent["OpenStack-API-Version"] = f"compute {version}"
+        return self.conn.session.request(self.base + path, method, json=json, headers=sent,
+                                         raise_exc=False)
+
+
+def _connect(cloud: RunningCloud, user: str, password: str, project: str
+             ) -> openstack.connection.Connection:
+    auth = v3.Password(auth_url=cloud.auth_url, username=user, password=password,
+                       user_domain_id="default", project_name=project,
+                       project_domain_id="default")
+    return openstack.connection.Connection(session=ks_session.Session(auth=auth),
+                                           region_name=cloud.conf.region_name,
+                                           identity_api_version="3")
+
+
+@pytest.fixture(scope="module")
+def admin(cloud: RunningCloud) -> Person:
+    conn = _connect(cloud, "admin", ADMIN_PASSWORD, "admin")
+    project = conn.identity.find_project("admin")
+    user = conn.identity.find_user("admin")
+    return Person("admin", ADMIN_PASSWORD, user.id, project.id, conn,
+                  f"{cloud.url}/compute/v2.1")
+
+
+@pytest.fixture(scope="module")
+def make_person(cloud: RunningCloud, admin: Person) -> Callable[..., Person]:
+    def make(role: str = "member") -> Person:
+        ident = admin.conn.identity
+        name = f"p-{uuid.uuid4().hex[:8]}"
+        project = ident.create_project(name=name, domain_id="default")
+        password = uuid.uuid4().hex
+        user = ident.create_user(name=name, password=password, domain_id="default",
+                                 default_project_id=project.id)
+        ident.assign_project_role_to_user(project, user, ident.find_role(role))
+        return Person(name, password, user.id, project.id,
+                      _connect(cloud, name, password, name), admin.base)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def alice(make_person: Callable[..., Person]) -> Person:
+    return make_person()
+
+
+def new_flavor(admin: Person, version: str = "2.1", **attrs: Any) -> dict[str, Any]:
+    body = {"name": f"f-{uuid.uuid4().hex[:8]}", "ram": 512, "vcpus": 1, "disk": 1, **attrs}
+    resp = admin.http("POST", "/flavors", json={"flavor": body}, version=version)
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json()["flavor"])
