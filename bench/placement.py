@@ -21,7 +21,9 @@ cloud over its API:
 - every fifth with a nested child provider holding 4 CUSTOM_BENCH_GPU;
 - every second with an existing instance allocation (4 VCPU, 8 GiB, 80 GB).
 
-Then, on each service in turn: GET /allocation_candidates (plain and with a
+Both databases are then ANALYZEd, as autovacuum would do after such a load
+(and must be done by hand where it is off, as on the PostgreSQL of the
+machine the figures in docs/benchmarks.md come from). Then, on each service in turn: GET /allocation_candidates (plain and with a
 required trait, each with limit=1000 and limit=10, and a granular request
 for a GPU on a nested child), one client, median and p95; provider creation
 (POST /resource_providers) and claims (PUT /allocations/{new consumer} of
@@ -313,6 +315,7 @@ def report(args: argparse.Namespace, nodes: int, services: list[Service],
     for svc in services:
         print(f"Loading {nodes} compute nodes into {svc.name} ...", flush=True)
         asyncio.run(load(svc.url, nodes))
+    print(dbs.analyze(), flush=True)
     serving = {svc.name: svc.serving_processes() for svc in services}
     print(f"Serving processes: Nimbus {serving['Nimbus']}, Placement {serving['Placement']}",
           flush=True)

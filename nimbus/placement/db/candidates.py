@@ -162,6 +162,9 @@ def with_capacity(conn: Connection, amounts: Mapping[int, int], *, tree: int | N
                        RP.c.root_provider_id, INV.c.total, INV.c.reserved,
                        INV.c.allocation_ratio, INV.c.used, INV.c.max_unit)
              .select_from(INV.join(RP, RP.c.id == INV.c.resource_provider_id))
+             # The plain IN lets the planner use (provider, class) index
+             # lookups whatever its row estimates; the OR alone does not.
+             .where(INV.c.resource_class_id.in_(sorted(amounts)))
              .where(sa.or_(*(sa.and_(INV.c.resource_class_id == rc_id,
                                      capacity_clause(INV, amount))
                              for rc_id, amount in amounts.items()))))
