@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-import select
+import selectors
 import subprocess
 import sys
 import uuid
@@ -47,7 +47,11 @@ def echo_server() -> Iterator[tuple[str, str]]:
         env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 15)
+        # A selector, not select(): in a long run the worker's descriptors
+        # pass select()'s limit of 1024.
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(proc.stdout, selectors.EVENT_READ)
+            ready = waiting.select(timeout=15)
         line = proc.stdout.readline() if ready else ""
         assert line.strip() == "ready", f"echo server did not start (exit {proc.poll()})"
         yield exchange, topic
