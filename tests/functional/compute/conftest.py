@@ -10,11 +10,10 @@ from typing import Any
 
 import openstack
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
 from tests.support.backends import fresh_database
 from tests.support.cloud import ADMIN_PASSWORD, RunningCloud
+from tests.support.people import connect, new_member
 
 SERVICES = ["identity", "placement", "image", "compute"]
 KEY_PAIRS_QUOTA = 5
@@ -52,19 +51,9 @@ class Person:
                                          raise_exc=False)
 
 
-def _connect(cloud: RunningCloud, user: str, password: str, project: str
-             ) -> openstack.connection.Connection:
-    auth = v3.Password(auth_url=cloud.auth_url, username=user, password=password,
-                       user_domain_id="default", project_name=project,
-                       project_domain_id="default")
-    return openstack.connection.Connection(session=ks_session.Session(auth=auth),
-                                           region_name=cloud.conf.region_name,
-                                           identity_api_version="3")
-
-
 @pytest.fixture(scope="module")
 def admin(cloud: RunningCloud) -> Person:
-    conn = _connect(cloud, "admin", ADMIN_PASSWORD, "admin")
+    conn = connect(cloud)
     project = conn.identity.find_project("admin")
     user = conn.identity.find_user("admin")
     return Person("admin", ADMIN_PASSWORD, user.id, project.id, conn,
@@ -74,15 +63,9 @@ def admin(cloud: RunningCloud) -> Person:
 @pytest.fixture(scope="module")
 def make_person(cloud: RunningCloud, admin: Person) -> Callable[..., Person]:
     def make(role: str = "member") -> Person:
-        ident = admin.conn.identity
-        name = f"p-{uuid.uuid4().hex[:8]}"
-        project = ident.create_project(name=name, domain_id="default")
-        password = uuid.uuid4().hex
-        user = ident.create_user(name=name, password=password, domain_id="default",
-                                 default_project_id=project.id)
-        ident.assign_project_role_to_user(project, user, ident.find_role(role))
-        return Person(name, password, user.id, project.id,
-                      _connect(cloud, name, password, name), admin.base)
+        who = new_member(admin.conn, role)
+        return Person(who.name, who.password, who.user_id, who.project_id,
+                      connect(cloud, who.name, who.password, who.name), admin.base)
 
     return make
 

@@ -8,27 +8,11 @@ from dataclasses import dataclass
 
 import openstack
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
-from tests.support.cloud import ADMIN_PASSWORD, RunningCloud
+from tests.support.cloud import RunningCloud
+from tests.support.people import connect, password_session
 
-
-def password_session(cloud: RunningCloud, username: str, password: str,
-                     project: str | None = "admin", **scope: str) -> ks_session.Session:
-    kwargs = dict(auth_url=cloud.auth_url, username=username, password=password,
-                  user_domain_id="default")
-    if project:
-        kwargs.update(project_name=project, project_domain_id="default")
-    kwargs.update(scope)
-    return ks_session.Session(auth=v3.Password(**kwargs))
-
-
-def connect(cloud: RunningCloud, username: str = "admin", password: str = ADMIN_PASSWORD,
-            project: str | None = "admin") -> openstack.connection.Connection:
-    return openstack.connection.Connection(
-        session=password_session(cloud, username, password, project),
-        region_name=cloud.conf.region_name, identity_api_version="3")
+__all__ = ["connect", "password_session"]  # the identity tests import them from here
 
 
 @pytest.fixture(scope="session")

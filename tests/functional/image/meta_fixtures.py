@@ -12,12 +12,11 @@ from typing import Any
 import openstack
 import orjson
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
 from nimbus.image.db import images as db
 from tests.support.backends import fresh_database
 from tests.support.cloud import ADMIN_PASSWORD, RunningCloud
+from tests.support.people import connect, new_member
 
 QUOTAS = {"image_property_quota": 6, "image_tag_quota": 4, "image_member_quota": 3}
 
@@ -63,19 +62,9 @@ class Person:
                 "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": cloud.conf.region_name}
 
 
-def _connect(cloud: RunningCloud, user: str, password: str, project: str
-             ) -> openstack.connection.Connection:
-    auth = v3.Password(auth_url=cloud.auth_url, username=user, password=password,
-                       user_domain_id="default", project_name=project,
-                       project_domain_id="default")
-    return openstack.connection.Connection(session=ks_session.Session(auth=auth),
-                                           region_name=cloud.conf.region_name,
-                                           identity_api_version="3")
-
-
 @pytest.fixture(scope="module")
 def admin(cloud: RunningCloud) -> Person:
-    conn = _connect(cloud, "admin", ADMIN_PASSWORD, "admin")
+    conn = connect(cloud)
     project = conn.identity.find_project("admin")
     return Person("admin", ADMIN_PASSWORD, project.id, "admin", conn,
                   f"{cloud.url}/image/v2")
@@ -84,15 +73,9 @@ def admin(cloud: RunningCloud) -> Person:
 @pytest.fixture(scope="module")
 def make_person(cloud: RunningCloud, admin: Person) -> Callable[..., Person]:
     def make(role: str = "member") -> Person:
-        ident = admin.conn.identity
-        name = f"p-{uuid.uuid4().hex[:8]}"
-        project = ident.create_project(name=name, domain_id="default")
-        password = uuid.uuid4().hex
-        user = ident.create_user(name=name, password=password, domain_id="default",
-                                 default_project_id=project.id)
-        ident.assign_project_role_to_user(project, user, ident.find_role(role))
-        return Person(name, password, project.id, name, _connect(cloud, name, password, name),
-                      admin.base)
+        who = new_member(admin.conn, role)
+        return Person(who.name, who.password, who.project_id, who.name,
+                      connect(cloud, who.name, who.password, who.name), admin.base)
 
     return make
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.functional.image.meta_fixtures import Person, _connect, new_image
+from tests.functional.image.meta_fixtures import Person, new_image
 from tests.support.backends import BACKENDS, fresh_database
 from tests.support.cloud import ADMIN_PASSWORD, RunningCloud
+from tests.support.people import connect, new_member
 
 pytestmark = pytest.mark.backends
 
@@ -34,18 +34,13 @@ def cloud(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def _person(cloud: RunningCloud, admin: Person) -> Person:
-    ident = admin.conn.identity
-    name = f"p-{uuid.uuid4().hex[:8]}"
-    project = ident.create_project(name=name, domain_id="default")
-    password = uuid.uuid4().hex
-    user = ident.create_user(name=name, password=password, domain_id="default")
-    ident.assign_project_role_to_user(project, user, ident.find_role("member"))
-    return Person(name, password, project.id, name, _connect(cloud, name, password, name),
-                  admin.base)
+    who = new_member(admin.conn)
+    return Person(who.name, who.password, who.project_id, who.name,
+                  connect(cloud, who.name, who.password, who.name), admin.base)
 
 
 def test_share_upload_list_import_delete(cloud: RunningCloud) -> None:
-    conn = _connect(cloud, "admin", ADMIN_PASSWORD, "admin")
+    conn = connect(cloud)
     admin = Person("admin", ADMIN_PASSWORD, conn.identity.find_project("admin").id, "admin",
                    conn, f"{cloud.url}/image/v2")
     alice, bob = _person(cloud, admin), _person(cloud, admin)

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.functional.identity.conftest import connect
 from tests.support.backends import fresh_database
 from tests.support.cli import as_json, cli
 from tests.support.cloud import RunningCloud
+from tests.support.people import connect
 
 MIB = 1 << 20
 
