@@ -10,7 +10,7 @@ requests racing for the last units cannot both succeed, on any backend.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +177,12 @@ def replace(conn: Connection, requests: Sequence[ConsumerRequest],
                 new_rows.append({"resource_provider_id": rp.id, "consumer_id": consumer.id,
                                  "resource_class_id": rc_ids[rc], "used": amount,
                                  "created_at": now, "updated_at": now})
-    _check_and_apply(conn, requests, rp_rows, rc_ids, delta, held)
+    # As upstream, a consumer emptied in the same request lists its old
+    # allocations (at zero) among those checked, so their providers and
+    # classes count when deciding which providers lack any inventory.
+    released_keys = {(row.resource_provider_id, row.resource_class_id)
+                     for row in old if row.consumer_id in emptied}
+    _check_and_apply(conn, requests, rp_rows, rc_ids, delta, held, released_keys)
     if old:
         conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_ids)))
     if new_rows:
@@ -196,18 +201,20 @@ def replace(conn: Connection, requests: Sequence[ConsumerRequest],
 
 def _check(requests: Sequence[ConsumerRequest], rp_rows: Mapping[str, Any],
            rc_ids: Mapping[str, int], invs: Mapping[tuple[int, int], Any],
-           held: Mapping[tuple[int, int], int], with_inventory: set[int]) -> None:
+           held: Mapping[tuple[int, int], int], with_inventory: set[int],
+           released_classes: Sequence[str] = ()) -> None:
     """Refuse what upstream refuses, reporting the first failure as it
     does: providers with none of the classes asked for, then each allocation
     in the order of the request (its constraints, then the capacity left
     once the consumers' old allocations are gone, unless the overage is no
     worse than before). `with_inventory`: the providers that have any of the
-    request's classes."""
+    request's classes; `released_classes`: the classes emptied consumers
+    held, named too when a provider lacks inventory."""
     asked = [rp for req in requests for rp in req.allocations]
     missing = [rp for rp in dict.fromkeys(asked) if rp_rows[rp].id not in with_inventory]
     if missing:
-        classes = dict.fromkeys(rc for req in requests for res in req.allocations.values()
-                                for rc in res)
+        classes = dict.fromkeys([*(rc for req in requests for res in req.allocations.values()
+                                   for rc in res), *released_classes])
         raise exc.InvalidInventory(resource_class=", ".join(classes),
                                    resource_provider=", ".join(missing))
     needed: dict[tuple[int, int], int] = {}
@@ -233,7 +240,8 @@ def _check(requests: Sequence[ConsumerRequest], rp_rows: Mapping[str, Any],
 def _check_and_apply(conn: Connection, requests: Sequence[ConsumerRequest],
                      rp_rows: Mapping[str, Any], rc_ids: Mapping[str, int],
                      delta: Mapping[tuple[int, int], int],
-                     held: Mapping[tuple[int, int], int]) -> None:
+                     held: Mapping[tuple[int, int], int],
+                     released_keys: Collection[tuple[int, int]] = ()) -> None:
     asked_rps = {row.id for row in rp_rows.values()}
     asked_rcs = set(rc_ids.values())
     # The inventories concerned, locked in a fixed order (no deadlocks
@@ -247,9 +255,13 @@ def _check_and_apply(conn: Connection, requests: Sequence[ConsumerRequest],
         .with_for_update()).all() if delta or asked_rps else []
     invs = {(r.resource_provider_id, r.resource_class_id): r for r in rows}
     # Providers with inventory of any class the request names, anywhere in it.
+    checked_rcs = asked_rcs | {rc for _, rc in released_keys}
     with_inventory = {r.resource_provider_id for r in rows
-                      if r.resource_provider_id in asked_rps and r.resource_class_id in asked_rcs}
-    _check(requests, rp_rows, rc_ids, invs, held, with_inventory)
+                      if r.resource_provider_id in asked_rps
+                      and r.resource_class_id in checked_rcs}
+    released_names = sorted(resource_classes.names(
+        conn, {rc for _, rc in released_keys} - asked_rcs).values()) if released_keys else []
+    _check(requests, rp_rows, rc_ids, invs, held, with_inventory, released_names)
     changes: dict[int, dict[int, int]] = {}
     for (rp_id, rc_id), change in sorted(delta.items()):
         if change and (rp_id, rc_id) in invs:
