@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -41,6 +40,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import cache
+
 PACKAGE = "openstack-placement"
 VERSION = "16.0.0"
 CACHE_ENV = "NIMBUS_PLACEMENT_UPSTREAM_CACHE"
@@ -53,22 +54,8 @@ class Unavailable(Exception):
 # Upstream in a virtualenv.
 
 def cache_root() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nimbus" / "placement-upstream"
+    return cache.cache_root(CACHE_ENV, "placement-upstream")
 
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """One installer at a time (xdist workers start together)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _run(command: list[str], what: str, timeout: float) -> None:
@@ -91,7 +78,7 @@ def upstream_venv() -> Path:
     done = root / ".installed"
     if done.exists():
         return venv
-    with _locked(root):
+    with cache.locked(root):
         if done.exists():
             return venv
         shutil.rmtree(venv, ignore_errors=True)

@@ -18,8 +18,6 @@ Nimbus, and the tool that rewrites that list from a run::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import os
 import re
@@ -31,7 +29,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +37,8 @@ from unittest import mock
 
 import httpx
 import orjson
+
+from tests.support import cache
 
 PACKAGE = "openstack-placement"
 VERSION = "16.0.0"
@@ -62,22 +62,8 @@ class Unavailable(Exception):
 
 
 def cache_root() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nimbus" / "placement-gabbits"
+    return cache.cache_root(CACHE_ENV, "placement-gabbits")
 
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """One process at a time (xdist workers start together)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _download(wheel_dir: Path) -> Path:
@@ -126,7 +112,7 @@ def gabbits_dir() -> Path:
     target = root / "gabbits"
     if target.is_dir():
         return target
-    with _locked(root):
+    with cache.locked(root):
         if not target.is_dir():
             wheel_dir = root / "wheel"
             wheel_dir.mkdir(exist_ok=True)
