@@ -12,10 +12,12 @@ import contextlib
 import dataclasses
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -244,6 +246,18 @@ class Service:
         if self.proc is not None:
             stop_group(self.proc)
             self.proc = None
+
+
+def require_nimbus() -> None:
+    if not (NIMBUS_BIN / "nimbus").exists():
+        raise SystemExit("no .venv/bin/nimbus: run `make up` or `make test` first")
+
+
+def scratch_dir(stack: contextlib.ExitStack[Any], name: str, parent: Path | None = None) -> Path:
+    """A temporary directory for one run, removed when `stack` closes."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"nimbus-bench-{name}-", dir=parent))
+    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    return workdir
 
 
 def terminate_on_signals() -> None:

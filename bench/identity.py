@@ -34,8 +34,6 @@ import contextlib
 import dataclasses
 import os
 import platform
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -53,7 +51,9 @@ from harness import (
     measure,
     nimbus_env,
     nimbus_version,
+    require_nimbus,
     run,
+    scratch_dir,
     table,
     terminate_on_signals,
     venv_versions,
@@ -299,12 +299,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not (NIMBUS_BIN / "nimbus").exists():
-        raise SystemExit("no .venv/bin/nimbus: run `make up` or `make test` first")
+    require_nimbus()
     terminate_on_signals()
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="nimbus-bench-identity-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = scratch_dir(stack, "identity")
         venv = args.venv.resolve() if args.venv else workdir / "keystone-venv"
         keystone_venv(venv, args.keystone, workdir / "install.log")
         dbs = Databases(args.db, args.pg_server, workdir, "bench_identity")

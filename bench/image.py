@@ -66,7 +66,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -83,7 +82,9 @@ from harness import (
     make_venv,
     nimbus_env,
     nimbus_version,
+    require_nimbus,
     run,
+    scratch_dir,
     tail,
     terminate_on_signals,
     venv_versions,
@@ -545,17 +546,15 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.chunk_kib <= 8192:
         raise SystemExit("--chunk-kib: 1 to 8192 (Glance's uWSGI takes chunks up to 8 MiB)")
     want = ["nimbus", "glance"] if args.only is None else [args.only]
-    if "nimbus" in want and not (NIMBUS_BIN / "nimbus").exists():
-        raise SystemExit("no .venv/bin/nimbus: run `make up` or `make test` first")
+    if "nimbus" in want:
+        require_nimbus()
     drop = can_drop_caches()
     if args.cache == "cold" and not drop:
         raise BenchError(f"cannot write {DROP_CACHES} (not root?): use --cache warm")
     terminate_on_signals()
     print(f"$ {shlex.join(['.venv/bin/python', *sys.argv])}", flush=True)
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="nimbus-bench-image-",
-                                        dir=args.workdir.resolve()))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = scratch_dir(stack, "image", args.workdir.resolve())
         fs = filesystem(workdir)
         need = 3 * max(sizes) + 2 * 1024 * MIB
         if shutil.disk_usage(workdir).free < need:

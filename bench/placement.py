@@ -43,8 +43,6 @@ import dataclasses
 import os
 import platform
 import random
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -64,7 +62,9 @@ from harness import (
     measure,
     nimbus_env,
     nimbus_version,
+    require_nimbus,
     run,
+    scratch_dir,
     table,
     terminate_on_signals,
     venv_versions,
@@ -276,12 +276,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not (NIMBUS_BIN / "nimbus").exists():
-        raise SystemExit("no .venv/bin/nimbus: run `make up` or `make test` first")
+    require_nimbus()
     terminate_on_signals()
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="nimbus-bench-placement-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = scratch_dir(stack, "placement")
         venv = args.venv.resolve() if args.venv else workdir / "placement-venv"
         # Upstream's database layer is tested with psycopg2 (with psycopg 3 its
         # inserts fail on cursor.lastrowid).
