@@ -6,15 +6,11 @@ them without knowing HTTP.
 
 from __future__ import annotations
 
-from typing import Any
+from nimbus.common.exceptions import DomainError
 
 
-class ComputeError(Exception):
-    msg_fmt = "An unknown exception occurred."
-
-    def __init__(self, **kwargs: Any):
-        self.kwargs = kwargs
-        super().__init__(self.msg_fmt % kwargs if kwargs else self.msg_fmt)
+class ComputeError(DomainError):
+    pass
 
 
 class NotFound(ComputeError):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from nimbus.common.exceptions import DomainError
 
 
-class PlacementError(Exception):
-    msg_fmt = "An unknown exception occurred."
-
-    def __init__(self, **kwargs: Any):
-        self.kwargs = kwargs
-        super().__init__(self.msg_fmt % kwargs if kwargs else self.msg_fmt)
+class PlacementError(DomainError):
+    pass
 
 
 class NotFound(PlacementError):
