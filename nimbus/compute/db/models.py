@@ -1,9 +1,14 @@
 """Tables of the compute API database, named and shaped as Nova's.
 
-Flavors, their extra specs and access lists, and key pairs serve the API
-now. The cell, host and instance mappings, request specs and build requests
-are here for the boot path: a server is recorded in them before it reaches
-a cell.
+Flavors (with extra specs and access lists), key pairs, aggregates, server
+groups and quotas; the cell, host and instance mappings, request specs and
+build requests of the boot path: a server is recorded in them before it
+reaches a cell.
+
+One departure from Nova: instance mappings carry the vcpus and memory of
+their instance, so that a quota check counts instances, cores and RAM in
+one transaction of this database, serialized per project by a row of
+``quota_locks``, and parallel requests can never pass a limit together.
 """
 
 from __future__ import annotations
@@ -113,6 +118,8 @@ instance_mappings = sa.Table(
     sa.Column("project_id", sa.String(255), nullable=False),
     sa.Column("user_id", sa.String(255)),
     sa.Column("queued_for_delete", sa.Boolean, nullable=False, default=False),
+    sa.Column("vcpus", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("memory_mb", sa.Integer, nullable=False, server_default="0"),
     *_timestamps(),
     sa.Index("ix_instance_mappings_project_id", "project_id"),
     sa.Index("ix_instance_mappings_user_id_project_id", "user_id", "project_id"),
@@ -136,4 +143,107 @@ build_requests = sa.Table(
     sa.Column("tags", sa.Text),
     *_timestamps(),
     sa.Index("ix_build_requests_project_id", "project_id"),
+)
+
+aggregates = sa.Table(
+    "aggregates", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    *_timestamps(),
+)
+
+aggregate_hosts = sa.Table(
+    "aggregate_hosts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("aggregate_id", sa.Integer,
+              sa.ForeignKey("aggregates.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("aggregate_id", "host"),
+    sa.Index("ix_aggregate_hosts_host", "host"),
+)
+
+aggregate_metadata = sa.Table(
+    "aggregate_metadata", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("aggregate_id", sa.Integer,
+              sa.ForeignKey("aggregates.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("value", sa.String(255), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("aggregate_id", "key"),
+    sa.Index("ix_aggregate_metadata_key", "key"),
+)
+
+instance_groups = sa.Table(
+    "instance_groups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("user_id", sa.String(255)),
+    sa.Column("project_id", sa.String(255)),
+    *_timestamps(),
+    sa.Index("ix_instance_groups_project_id", "project_id"),
+)
+
+instance_group_policy = sa.Table(
+    "instance_group_policy", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("group_id", sa.Integer,
+              sa.ForeignKey("instance_groups.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("policy", sa.String(255), nullable=False),
+    sa.Column("rules", sa.Text),  # JSON, e.g. {"max_server_per_host": 2}
+    *_timestamps(),
+    sa.Index("ix_instance_group_policy_group_id", "group_id"),
+)
+
+instance_group_member = sa.Table(
+    "instance_group_member", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("group_id", sa.Integer,
+              sa.ForeignKey("instance_groups.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("instance_uuid", sa.String(36), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("group_id", "instance_uuid"),
+    sa.Index("ix_instance_group_member_instance_uuid", "instance_uuid"),
+)
+
+quotas = sa.Table(
+    "quotas", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("resource", sa.String(255), nullable=False),
+    sa.Column("hard_limit", sa.Integer),
+    *_timestamps(),
+    sa.UniqueConstraint("project_id", "resource"),
+)
+
+project_user_quotas = sa.Table(
+    "project_user_quotas", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("resource", sa.String(255), nullable=False),
+    sa.Column("hard_limit", sa.Integer),
+    *_timestamps(),
+    sa.UniqueConstraint("user_id", "project_id", "resource"),
+)
+
+quota_classes = sa.Table(
+    "quota_classes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("class_name", sa.String(255), nullable=False),
+    sa.Column("resource", sa.String(255), nullable=False),
+    sa.Column("hard_limit", sa.Integer),
+    *_timestamps(),
+    sa.UniqueConstraint("class_name", "resource"),
+)
+
+# One row per project that has ever checked a quota: a checker locks it
+# (SELECT ... FOR UPDATE) so that counting and recording happen one request
+# at a time per project.
+quota_locks = sa.Table(
+    "quota_locks", metadata,
+    sa.Column("project_id", sa.String(255), primary_key=True),
 )

@@ -1,0 +1,3 @@
+from nimbus.common.db import migration
+
+migration.run_env()
