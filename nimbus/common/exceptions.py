@@ -2,7 +2,9 @@
 
 Services subclass it (placement, compute), set ``msg_fmt`` per error, and
 translate the errors into HTTP in their handlers; the data layer raises them
-without knowing HTTP.
+without knowing HTTP. An error may cross RPC: oslo.messaging rebuilds it on
+the caller's side from its message and ``kwargs``, which is why the message
+may also be given whole.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 class DomainError(Exception):
     msg_fmt = "An unknown exception occurred."
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, message: str | None = None, **kwargs: Any):
         self.kwargs = kwargs
-        super().__init__(self.msg_fmt % kwargs if kwargs else self.msg_fmt)
+        if message is None:
+            message = self.msg_fmt % kwargs if kwargs else self.msg_fmt
+        super().__init__(message)

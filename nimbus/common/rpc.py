@@ -117,15 +117,17 @@ _TRANSPORTS: dict[tuple[str, str], Any] = {}
 _TRANSPORTS_LOCK = threading.Lock()
 
 
-def get_transport(conf: cfg.ConfigOpts) -> Any:
-    """The process's transport for conf's transport_url and control_exchange."""
-    key = (str(conf.transport_url), str(conf.control_exchange))
+def get_transport(conf: cfg.ConfigOpts, url: str | None = None) -> Any:
+    """The process's transport for `url` (default: conf's transport_url) and
+    control_exchange. Cells v2 gives each cell a URL of its own."""
+    url = url or str(conf.transport_url)
+    key = (url, str(conf.control_exchange))
     with _TRANSPORTS_LOCK:
         transport = _TRANSPORTS.get(key)
         if transport is None:
             _register_hidden_opts(conf)
             transport = oslo_messaging.get_rpc_transport(
-                conf, allowed_remote_exmods=_ALLOWED_REMOTE_EXMODS)
+                conf, url=url, allowed_remote_exmods=_ALLOWED_REMOTE_EXMODS)
             _TRANSPORTS[key] = transport
         return transport
 
@@ -254,11 +256,13 @@ class RPCAPI:
     HISTORY: ClassVar[Sequence[APIVersion]]
     CARRIES_TOKEN: ClassVar[bool] = False
 
-    def __init__(self, conf: cfg.ConfigOpts, topic: str | None = None) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, topic: str | None = None,
+                 transport_url: str | None = None) -> None:
         self.topic = topic or self.TOPIC
-        self.transport = get_transport(conf)
+        self.transport = get_transport(conf, transport_url)
         self.timeout = float(conf.rpc_response_timeout)
         self.version_cap = self._resolve_cap(conf)
+        self._prepared: dict[tuple[str, str | None, bool, float], PreparedCall] = {}
 
     @classmethod
     def version(cls) -> str:
@@ -317,8 +321,16 @@ class RPCAPI:
                 fanout: bool = False, timeout: float | None = None) -> PreparedCall:
         """A call context: to one `server` (or all, `fanout`), at `version`
         (default: the cap)."""
-        return PreparedCall(self, version or self.version_cap, server, fanout,
-                            self.timeout if timeout is None else timeout)
+        key = (version or self.version_cap, server, fanout,
+               self.timeout if timeout is None else timeout)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            # oslo.messaging's clients are cheap to keep and costly to make:
+            # one per destination and version, reused for every call.
+            prepared = PreparedCall(self, *key)
+            if len(self._prepared) < 1024:
+                self._prepared[key] = prepared
+        return prepared
 
     def call(self, ctxt: RequestContext, method: str, **kwargs: Any) -> Any:
         """Call `method` on some server of the topic and return its result."""
@@ -388,7 +400,7 @@ class Server:
 
 
 def start_server(conf: cfg.ConfigOpts, topic: str, server: str,
-                 endpoints: Iterable[object]) -> Server:
+                 endpoints: Iterable[object], transport_url: str | None = None) -> Server:
     """Serve `endpoints` on `topic` (and on `topic`.`server` for directed calls).
 
     Each endpoint's ``target`` (an oslo_messaging.Target with a version)
@@ -399,7 +411,7 @@ def start_server(conf: cfg.ConfigOpts, topic: str, server: str,
     # The threading executor is oslo.messaging's default (naming it is
     # deprecated) unless eventlet monkey-patched threads, which Nimbus never does.
     rpc_server = oslo_messaging.get_rpc_server(
-        get_transport(conf), target, list(endpoints), serializer=RPCSerializer(),
+        get_transport(conf, transport_url), target, list(endpoints), serializer=RPCSerializer(),
         access_policy=oslo_messaging.DefaultRPCAccessPolicy)
     if rpc_server.executor_type != "threading":
         raise RPCError(f"RPC server would run the {rpc_server.executor_type} executor; "

@@ -74,3 +74,103 @@ class ExtraSpecInvalid(Invalid):
     """An extra spec that a validator refused; the message says why."""
 
     msg_fmt = "%(detail)s"
+
+
+class InstanceNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s could not be found."
+
+
+class InstanceMappingNotFound(NotFound):
+    msg_fmt = "Instance %(uuid)s has not been mapped to a cell."
+
+
+class BuildRequestNotFound(NotFound):
+    msg_fmt = "BuildRequest not found for instance %(uuid)s"
+
+
+class RequestSpecNotFound(NotFound):
+    msg_fmt = "RequestSpec not found for instance %(instance_uuid)s"
+
+
+class CellMappingNotFound(NotFound):
+    msg_fmt = "Cell %(uuid)s has no mapping."
+
+
+class CellExists(Conflict):
+    msg_fmt = "A cell named %(name)s already maps this database and transport."
+
+
+class CellInUse(Conflict):
+    msg_fmt = "Cell %(uuid)s still has hosts or instances mapped to it."
+
+
+class HostMappingNotFound(NotFound):
+    msg_fmt = "Host '%(name)s' is not mapped to any cell"
+
+
+class ComputeHostNotFound(NotFound):
+    msg_fmt = "Compute host %(host)s could not be found."
+
+
+class ServiceNotFound(NotFound):
+    msg_fmt = "Service %(service_id)s could not be found."
+
+
+class InstanceActionNotFound(NotFound):
+    msg_fmt = "Action for request_id %(request_id)s on instance %(instance_uuid)s not found"
+
+
+class InstanceActionEventNotFound(NotFound):
+    msg_fmt = "Event %(event)s not found for action id %(action_id)s"
+
+
+class UnexpectedTaskState(Conflict):
+    msg_fmt = ("Conflict updating instance %(instance_uuid)s. Expected: %(expected)s. "
+               "Actual: %(actual)s")
+
+
+class InstanceInvalidState(Conflict):
+    msg_fmt = ("Cannot '%(action)s' instance %(instance_uuid)s while it is in %(attr)s "
+               "%(state)s")
+
+
+class InstanceIsLocked(Conflict):
+    msg_fmt = "Instance %(instance_uuid)s is locked"
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = "Image %(image_id)s could not be found."
+
+
+class NoValidHost(ComputeError):
+    msg_fmt = "No valid host was found. %(reason)s"
+
+
+class MaxRetriesExceeded(NoValidHost):
+    msg_fmt = "Exceeded maximum number of retries. %(reason)s"
+
+
+class QuotaExceeded(ComputeError):
+    """A quota would be exceeded; Nova answers 403 (413 for some resources)."""
+
+    msg_fmt = "Quota exceeded for %(resources)s: %(detail)s"
+
+
+class PlacementError(ComputeError):
+    msg_fmt = "Placement answered %(status)s to %(method)s %(url)s: %(detail)s"
+
+
+class AllocationClaimFailed(ComputeError):
+    msg_fmt = "Placement refused the claim of %(consumer)s: %(detail)s"
+
+
+class ServiceUnavailable(ComputeError):
+    msg_fmt = "%(detail)s"
+
+
+class Forbidden(ComputeError):
+    msg_fmt = "%(detail)s"
+
+
+class ServerGroupNotFound(NotFound):
+    msg_fmt = "Instance group %(group_uuid)s could not be found."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import re
 import uuid
 from typing import Any
@@ -22,6 +25,26 @@ def _is_uuid(value: object) -> bool:
 
 
 _FORMATS.checks("uuid", raises=ValueError)(_is_uuid)
+
+
+def _is_base64(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    base64.b64decode(value, validate=True)
+    return True
+
+
+_FORMATS.checks("base64", raises=(ValueError, binascii.Error))(_is_base64)
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+_FORMATS.checks("date-time", raises=ValueError)(_is_date_time)
 
 
 _compiled: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}

@@ -14,7 +14,14 @@ from tests.support.rpc_echo import EchoBox, EchoThing
 # version comment (and FIELDS_ADDED or obj_make_compatible for a backport),
 # add the new version to the APIVersion of the RPC API that carries it, and
 # only then paste the new fingerprint here.
-OBJECT_DATA: dict[str, str] = {}
+OBJECT_DATA: dict[str, str] = {
+    "Flavor": "1.0-da7cd8599765f3f31b646f9087ea2a1c",
+    "ImageMeta": "1.0-882ae17cbee6e6757e1e74b7bb8380f0",
+    "Instance": "1.0-a20733d01cc4de6cdece2a8dec1fa56f",
+    "Migration": "1.0-25c3048cb0eec85afd1564a44686524f",
+    "RequestSpec": "1.0-fb8c29f3e56619b433414b57cbff3ecc",
+    "Selection": "1.0-dfb45a81deade16938f4f0742203df3b",
+}
 
 
 def assert_pinned(pinned: dict[str, str], classes) -> None:

@@ -1,0 +1,1 @@
+"""The conductor: builds and moves, and every database write an agent needs."""

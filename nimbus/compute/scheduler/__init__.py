@@ -1,0 +1,1 @@
+"""The scheduler: placement candidates, then filters, weighers and a claim."""
