@@ -1,0 +1,132 @@
+"""What a host has and uses: its compute node records (through the conductor)
+and its resource providers in placement (inventories and traits).
+
+The driver describes each node in a provider tree; the tracker sends
+placement only what changed since placement last acknowledged it, retrying
+once on a generation conflict (someone else touched the provider: an
+operator adding a trait, an aggregate change) after re-reading it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from oslo_config import cfg
+
+from nimbus.common.context import RequestContext
+from nimbus.compute.conductor.rpcapi import ConductorAPI
+from nimbus.compute.objects.instance import Instance
+from nimbus.compute.placement import Conflict, PlacementClient
+from nimbus.compute.virt.driver import Allocation, ComputeDriver
+from nimbus.compute.virt.provider_tree import ProviderTree
+
+LOG = logging.getLogger(__name__)
+
+
+def allocation_settings(conf: cfg.ConfigOpts) -> Allocation:
+    group = conf.compute
+    return Allocation(
+        cpu_allocation_ratio=group.cpu_allocation_ratio,
+        ram_allocation_ratio=group.ram_allocation_ratio,
+        disk_allocation_ratio=group.disk_allocation_ratio,
+        reserved_host_cpus=group.reserved_host_cpus,
+        reserved_host_memory_mb=group.reserved_host_memory_mb,
+        reserved_host_disk_mb=group.reserved_host_disk_mb)
+
+
+class ResourceTracker:
+    def __init__(self, conf: cfg.ConfigOpts, host: str, driver: ComputeDriver,
+                 conductor: ConductorAPI, placement: PlacementClient) -> None:
+        self.host = host
+        self.driver = driver
+        self.conductor = conductor
+        self.placement = placement
+        self.allocation = allocation_settings(conf)
+        self.tree = ProviderTree()  # what placement last acknowledged
+        self.node_uuids: dict[str, str] = {}  # nodename -> compute node uuid
+
+    def update(self, ctxt: RequestContext, service_id: int,
+               instances: list[Instance]) -> None:
+        """Report every node's capacity and use, to the cell and to placement."""
+        for nodename in self.driver.get_available_nodes():
+            here = [i for i in instances if i.node == nodename]
+            record = self._report_node(ctxt, service_id, nodename, here)
+            self.node_uuids[nodename] = record["uuid"]
+            try:
+                self._sync_providers(record["uuid"], nodename)
+            except Conflict:
+                LOG.info("Provider of %s changed under us; re-reading it", nodename)
+                self.tree.remove(record["uuid"]) if self.tree.exists(record["uuid"]) else None
+                self._sync_providers(record["uuid"], nodename)
+
+    def _report_node(self, ctxt: RequestContext, service_id: int, nodename: str,
+                     instances: list[Instance]) -> dict[str, Any]:
+        res = self.driver.get_node_resources(nodename)
+        vcpus_used = sum(i.vcpus for i in instances)
+        memory_used = sum(i.memory_mb for i in instances) + self.allocation.reserved_host_memory_mb
+        disk_used = sum(i.root_gb + i.ephemeral_gb for i in instances)
+        values: dict[str, Any] = {
+            "hypervisor_type": res.hypervisor_type,
+            "hypervisor_version": res.hypervisor_version,
+            "vcpus": res.vcpus, "memory_mb": res.memory_mb, "local_gb": res.local_gb,
+            "vcpus_used": vcpus_used, "memory_mb_used": memory_used,
+            "local_gb_used": disk_used, "free_ram_mb": res.memory_mb - memory_used,
+            "free_disk_gb": res.local_gb - disk_used,
+            "disk_available_least": res.disk_available_least
+            if res.disk_available_least is not None else res.local_gb - disk_used,
+            "current_workload": 0, "running_vms": len(instances), "cpu_info": res.cpu_info,
+            "host_ip": res.host_ip,
+            "cpu_allocation_ratio": self.allocation.cpu_allocation_ratio,
+            "ram_allocation_ratio": self.allocation.ram_allocation_ratio,
+            "disk_allocation_ratio": self.allocation.disk_allocation_ratio,
+        }
+        if nodename in self.node_uuids:
+            values["uuid"] = self.node_uuids[nodename]
+        return self.conductor.compute_node_update(ctxt, self.host, nodename, service_id, values)
+
+    def _sync_providers(self, node_uuid: str, nodename: str) -> None:
+        if not self.tree.exists(node_uuid):
+            self._load_provider(node_uuid, nodename)
+        wanted = self.tree.copy()
+        self.driver.update_provider_tree(wanted, nodename, self.allocation)
+        for provider in wanted.parents_first():
+            known = self.tree.providers.get(provider.uuid)
+            if known is None:
+                created = self.placement.create_provider(provider.uuid, provider.name,
+                                                         provider.parent_uuid)
+                known = self.tree.add(provider.uuid, provider.name, provider.parent_uuid)
+                known.generation = created["generation"]
+            assert known.generation is not None
+            if provider.inventories != known.inventories:
+                known.generation = self.placement.set_inventories(
+                    provider.uuid, known.generation, provider.inventories)
+                known.inventories = dict(provider.inventories)
+            if provider.traits != known.traits:
+                known.generation = self.placement.set_traits(
+                    provider.uuid, known.generation, sorted(provider.traits))
+                known.traits = set(provider.traits)
+        for gone in set(self.tree.providers) - set(wanted.providers):
+            self.placement.delete_provider(gone)
+            self.tree.providers.pop(gone, None)
+
+    def _load_provider(self, node_uuid: str, nodename: str) -> None:
+        """What placement has for the node's provider; created when missing."""
+        found = self.placement.get_provider(node_uuid)
+        if found is None:
+            stale = self.placement.find_provider(nodename)
+            if stale is not None and stale["uuid"] != node_uuid:
+                # A provider of a node record that no longer exists (the node
+                # was deleted and came back): its name blocks ours.
+                LOG.warning("Removing stale provider %s named %s", stale["uuid"], nodename)
+                self.placement.delete_provider(stale["uuid"])
+            found = self.placement.create_provider(node_uuid, nodename)
+        provider = self.tree.add(node_uuid, nodename)
+        provider.generation = found["generation"]
+        inventories = self.placement.get_inventories(node_uuid)
+        provider.inventories = {
+            rc: {k: v for k, v in inv.items()} for rc, inv in inventories["inventories"].items()}
+        provider.generation = inventories["resource_provider_generation"]
+        traits = self.placement.get_traits(node_uuid)
+        provider.traits = set(traits["traits"])
+        provider.generation = traits["resource_provider_generation"]

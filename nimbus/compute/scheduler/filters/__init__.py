@@ -1,0 +1,1 @@
+"""The built-in scheduler filters, each registered as an entry point."""

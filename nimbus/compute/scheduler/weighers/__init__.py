@@ -1,0 +1,1 @@
+"""The built-in scheduler weighers, each registered as an entry point."""

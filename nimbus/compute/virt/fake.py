@@ -1,0 +1,276 @@
+"""The fake driver: instant, in memory, with per-host resources and injected failures.
+
+Every operation succeeds at once unless a test asked it to fail:
+``FailureInjector.inject("host-1", "spawn", times=1)`` makes the next spawn
+on host-1 raise. ``[fake_driver] spawn_delay`` slows builds down, so that a
+test can delete a server or stop an agent in the middle of one. Instances
+live in memory and die with the process, so an agent restarted on the same
+host finds none (as after a host reboot).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from oslo_config import cfg
+
+from nimbus.common.context import RequestContext
+from nimbus.compute import states
+from nimbus.compute.objects.image import ImageMeta
+from nimbus.compute.objects.instance import Instance
+from nimbus.compute.virt import driver
+from nimbus.compute.virt.driver import DriverCapabilities, DriverError, InstanceInfo
+
+OPTS = [
+    cfg.IntOpt("vcpus", default=64, min=1, help="VCPUs of each fake host."),
+    cfg.IntOpt("memory_mb", default=262144, min=1, help="Memory of each fake host, in MiB."),
+    cfg.IntOpt("local_gb", default=4000, min=0, help="Local disk of each fake host, in GiB."),
+    cfg.FloatOpt("spawn_delay", default=0.0, min=0.0,
+                 help="Seconds each fake spawn takes (0: instant). For tests that act "
+                 "in the middle of a build."),
+]
+
+
+@dataclass
+class FakeInstance:
+    uuid: str
+    name: str
+    power_state: int
+    flavor_id: str
+    image_id: str | None
+    console: list[str] = field(default_factory=list)
+    rescued: bool = False
+
+
+class FailureInjector:
+    """Failures tests ask for, by host and operation, shared by every fake
+    driver of the process."""
+
+    _lock = threading.Lock()
+    _pending: ClassVar[dict[tuple[str, str], list[str]]] = defaultdict(list)
+
+    @classmethod
+    def inject(cls, host: str, operation: str, times: int = 1,
+               message: str = "injected failure") -> None:
+        with cls._lock:
+            cls._pending[(host, operation)].extend([message] * times)
+
+    @classmethod
+    def clear(cls, host: str | None = None) -> None:
+        with cls._lock:
+            for key in [k for k in cls._pending if host is None or k[0] == host]:
+                del cls._pending[key]
+
+    @classmethod
+    def check(cls, host: str, operation: str) -> None:
+        with cls._lock:
+            pending = cls._pending.get((host, operation))
+            message = pending.pop(0) if pending else None
+        if message is not None:
+            raise DriverError(f"{operation} failed on {host}: {message}")
+
+
+class FakeDriver(driver.ComputeDriver):
+    """One fake hypervisor node per agent, named after the host."""
+
+    capabilities = DriverCapabilities(
+        pause=True, suspend=True, rescue=True, snapshot=True, console_output=True,
+        set_admin_password=True, crash_dump=True, diagnostics=True, resize=True,
+        live_migration=True, block_migration=True, post_copy=True, evacuate=True,
+        shelve=True, config_drive=True, attach_interface=True, device_tagging=True)
+
+    def __init__(self, conf: cfg.ConfigOpts, host: str) -> None:
+        super().__init__(conf, host)
+        self.options = conf.fake_driver
+        self.instances: dict[str, FakeInstance] = {}
+        self._lock = threading.Lock()
+
+    # --- the host ---------------------------------------------------------
+
+    def get_available_nodes(self) -> list[str]:
+        return [self.host]
+
+    def get_node_resources(self, nodename: str) -> driver.NodeResources:
+        return driver.NodeResources(
+            hypervisor_hostname=nodename, hypervisor_type="fake", hypervisor_version=1000,
+            vcpus=self.options.vcpus, memory_mb=self.options.memory_mb,
+            local_gb=self.options.local_gb, cpu_info='{"arch": "x86_64", "model": "fake"}',
+            host_ip="127.0.0.1")
+
+    # --- every driver ---------------------------------------------------------
+
+    def list_instance_uuids(self) -> list[str]:
+        with self._lock:
+            return list(self.instances)
+
+    def _get(self, instance: Instance) -> FakeInstance:
+        with self._lock:
+            found = self.instances.get(instance.uuid)
+        if found is None:
+            raise driver.InstanceNotFound(f"instance {instance.uuid} is not on {self.host}")
+        return found
+
+    def get_info(self, instance: Instance) -> InstanceInfo:
+        return InstanceInfo(power_state=self._get(instance).power_state,
+                            internal_id=instance.uuid)
+
+    def spawn(self, context: RequestContext, request: driver.SpawnRequest) -> None:
+        if self.options.spawn_delay:
+            time.sleep(self.options.spawn_delay)
+        FailureInjector.check(self.host, "spawn")
+        inst = request.instance
+        fake = FakeInstance(uuid=inst.uuid, name=inst.name, power_state=states.RUNNING,
+                            flavor_id=inst.flavor.flavorid, image_id=request.image.id)
+        fake.console.append(f"fake console of {inst.uuid}: booted on {self.host}")
+        with self._lock:
+            self.instances[inst.uuid] = fake
+
+    def destroy(self, context: RequestContext, instance: Instance,
+                network_info: list[dict[str, Any]], destroy_disks: bool = True) -> None:
+        FailureInjector.check(self.host, "destroy")
+        with self._lock:
+            self.instances.pop(instance.uuid, None)
+
+    def _set_power(self, instance: Instance, operation: str, state: int) -> FakeInstance:
+        FailureInjector.check(self.host, operation)
+        fake = self._get(instance)
+        fake.power_state = state
+        fake.console.append(f"{operation} on {self.host}")
+        return fake
+
+    def reboot(self, context: RequestContext, instance: Instance, reboot_type: str) -> None:
+        self._set_power(instance, "reboot", states.RUNNING)
+
+    def power_off(self, instance: Instance, timeout: int = 0) -> None:
+        self._set_power(instance, "power_off", states.SHUTDOWN)
+
+    def power_on(self, context: RequestContext, instance: Instance) -> None:
+        self._set_power(instance, "power_on", states.RUNNING)
+
+    # --- as declared --------------------------------------------------------------
+
+    def pause(self, instance: Instance) -> None:
+        self._set_power(instance, "pause", states.PAUSED_POWER)
+
+    def unpause(self, instance: Instance) -> None:
+        self._set_power(instance, "unpause", states.RUNNING)
+
+    def suspend(self, context: RequestContext, instance: Instance) -> None:
+        self._set_power(instance, "suspend", states.SUSPENDED_POWER)
+
+    def resume(self, context: RequestContext, instance: Instance) -> None:
+        self._set_power(instance, "resume", states.RUNNING)
+
+    def rescue(self, context: RequestContext, instance: Instance, rescue_image: ImageMeta,
+               rescue_password: str | None) -> None:
+        self._set_power(instance, "rescue", states.RUNNING).rescued = True
+
+    def unrescue(self, context: RequestContext, instance: Instance) -> None:
+        self._set_power(instance, "unrescue", states.RUNNING).rescued = False
+
+    def snapshot(self, context: RequestContext, instance: Instance, image_id: str,
+                 update_task_state: driver.UpdateTaskState) -> bytes:
+        FailureInjector.check(self.host, "snapshot")
+        self._get(instance)
+        update_task_state(task_state=states.IMAGE_PENDING_UPLOAD)
+        # A tiny raw disk image: a real upload through the image service,
+        # with format inspection, but nothing to boot.
+        return b"\0" * 1024
+
+    def get_console_output(self, instance: Instance) -> str:
+        return "\n".join(self._get(instance).console) + "\n"
+
+    def set_admin_password(self, instance: Instance, new_pass: str) -> None:
+        FailureInjector.check(self.host, "set_admin_password")
+        self._get(instance)
+
+    def trigger_crash_dump(self, instance: Instance) -> None:
+        FailureInjector.check(self.host, "trigger_crash_dump")
+        self._get(instance).console.append("crash dump triggered (NMI)")
+
+    def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
+        fake = self._get(instance)
+        return {"state": states.POWER_STATE_NAMES[fake.power_state], "driver": "fake",
+                "hypervisor": "fake", "hypervisor_os": "fake", "uptime": 46664,
+                "config_drive": False, "num_cpus": instance.vcpus,
+                "num_nics": 0, "num_disks": 1,
+                "cpu_details": [{"id": i, "time": 17300000000, "utilisation": 15}
+                                for i in range(instance.vcpus)],
+                "nic_details": [],
+                "disk_details": [{"read_bytes": 262144, "read_requests": 112,
+                                  "write_bytes": 5778432, "write_requests": 488,
+                                  "errors_count": 1}],
+                "memory_details": {"maximum": instance.memory_mb, "used": 0}}
+
+    def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
+                                   dest_host: str, flavor: Any) -> dict[str, Any]:
+        self._set_power(instance, "migrate_disk_and_power_off", states.SHUTDOWN)
+        return {"disks": []}
+
+    def finish_migration(self, context: RequestContext, instance: Instance,
+                         disk_info: dict[str, Any], image: ImageMeta, resize_instance: bool,
+                         power_on: bool) -> None:
+        FailureInjector.check(self.host, "finish_migration")
+        fake = FakeInstance(uuid=instance.uuid, name=instance.name,
+                            power_state=states.RUNNING if power_on else states.SHUTDOWN,
+                            flavor_id=instance.flavor.flavorid, image_id=image.id)
+        with self._lock:
+            self.instances[instance.uuid] = fake
+
+    def confirm_migration(self, context: RequestContext, instance: Instance) -> None:
+        with self._lock:
+            self.instances.pop(instance.uuid, None)
+
+    def finish_revert_migration(self, context: RequestContext, instance: Instance,
+                                power_on: bool) -> None:
+        fake = self._get(instance)
+        fake.power_state = states.RUNNING if power_on else states.SHUTDOWN
+
+    def check_can_live_migrate_destination(self, context: RequestContext, instance: Instance,
+                                           block_migration: bool) -> dict[str, Any]:
+        FailureInjector.check(self.host, "check_can_live_migrate_destination")
+        return {"block_migration": block_migration}
+
+    def pre_live_migration(self, context: RequestContext, instance: Instance,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+        FailureInjector.check(self.host, "pre_live_migration")
+        fake = FakeInstance(uuid=instance.uuid, name=instance.name,
+                            power_state=states.PAUSED_POWER, flavor_id=instance.flavor.flavorid,
+                            image_id=instance.image_ref)
+        with self._lock:
+            self.instances[instance.uuid] = fake
+        return migrate_data
+
+    def live_migration(self, context: RequestContext, instance: Instance, dest: str,
+                       migrate_data: dict[str, Any],
+                       progress: Any) -> None:
+        FailureInjector.check(self.host, "live_migration")
+        self._get(instance)
+        progress({"memory_total": instance.memory_mb * 1024 * 1024,
+                  "memory_processed": instance.memory_mb * 1024 * 1024,
+                  "memory_remaining": 0})
+        with self._lock:
+            self.instances.pop(instance.uuid, None)
+
+    def live_migration_abort(self, instance: Instance) -> None:
+        self._get(instance)
+
+    def live_migration_force_complete(self, instance: Instance) -> None:
+        self._get(instance)
+
+    def post_live_migration_at_destination(self, context: RequestContext,
+                                           instance: Instance) -> None:
+        self._get(instance).power_state = states.RUNNING
+
+    def rollback_live_migration_at_destination(self, context: RequestContext,
+                                               instance: Instance) -> None:
+        with self._lock:
+            self.instances.pop(instance.uuid, None)
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [("fake_driver", OPTS)]
