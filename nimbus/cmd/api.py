@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 
 from nimbus.cmd.main import config_files
 from nimbus.cmd.serve import serve
 from nimbus.common import config, log
 from nimbus.deploy import Deployment
+
+LOG = logging.getLogger(__name__)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(services) - set(config.SERVICES))
     if unknown:
         raise SystemExit(f"unknown service(s): {', '.join(unknown)}")
+    if "compute" in services and str(conf.transport_url).startswith("fake:"):
+        LOG.warning("Compute is served over the in-process transport %s: servers will not "
+                    "be built, since no conductor listens in this process. Set [DEFAULT] "
+                    "transport_url to a broker and run `nimbus conductor`, `nimbus "
+                    "scheduler` and `nimbus compute`, or use `nimbus up`.", conf.transport_url)
     if conf.api.workers > 1:
         # Each worker builds its own app from the environment.
         os.environ["NIMBUS_CONFIG_FILES"] = ":".join(os.path.abspath(f) for f in files)

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Write the `nimbus` cloud into this clouds.yaml (default "
                          "~/.config/openstack/clouds.yaml; other clouds in it are kept).")
     up.add_argument("--cloud-name", default="nimbus", help="Cloud name in clouds.yaml.")
+    up.add_argument("--fake-hosts", type=int, metavar="N",
+                    help="With the fake virt driver (the default), run N fake compute "
+                         "hosts (default 2).")
 
     api = commands.add_parser("api", help="Serve the APIs of some services.")
     _config_args(api)

@@ -9,7 +9,7 @@ import sys
 from nimbus.cmd.main import config_files
 from nimbus.common import config, log
 from nimbus.common.db import migration
-from nimbus.deploy import SCHEMAS, Deployment
+from nimbus.deploy import DATABASE_SCHEMAS, Deployment
 from nimbus.identity.db import credentials, domain_configs
 
 
@@ -44,7 +44,8 @@ def _db(deployment: Deployment, args: argparse.Namespace) -> int:
         deployment.sync_databases(branches)
         return 0
     status = 0
-    for name, schema in SCHEMAS.items():
+    for name in deployment.database_names():
+        schema = DATABASE_SCHEMAS[name]
         current = migration.current(deployment.database(name), schema)
         newest = migration.newest(schema)
         for branch in migration.BRANCHES:

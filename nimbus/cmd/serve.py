@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -28,14 +31,20 @@ def uvicorn_config(app: ASGIApp | str, host: str, port: int, **kwargs: object) -
     )
 
 
-def serve(app: ASGIApp | str, host: str, port: int, **kwargs: object) -> None:
+def serve(app: ASGIApp | str, host: str, port: int,
+          on_started: Callable[[], None] | None = None, **kwargs: object) -> None:
     """Serve until SIGINT or SIGTERM, then finish the requests under way.
 
+    `on_started` runs in a thread once the server listens (the all-in-one
+    starts its compute services then: they call the APIs it serves).
     uvicorn re-raises the signal once it has shut down; Ctrl-C is the normal
     way to stop the all-in-one, so it ends here quietly instead.
     """
     config = uvicorn_config(app, host, port, **kwargs)
     server = uvicorn.Server(config)
+    if on_started is not None:
+        threading.Thread(target=_when_started, args=(server, on_started), daemon=True,
+                         name="on-started").start()
     try:
         if config.workers > 1:
             # Server.run() serves in this process only; the supervisor forks
@@ -46,3 +55,15 @@ def serve(app: ASGIApp | str, host: str, port: int, **kwargs: object) -> None:
             server.run()
     except KeyboardInterrupt:
         LOG.info("Stopped.")
+
+
+def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    try:
+        callback()
+    except Exception:
+        LOG.exception("Starting the services behind the API failed; stopping")
+        server.should_exit = True

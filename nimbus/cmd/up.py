@@ -30,6 +30,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, object]]:
     return overrides
 
 
+def agent_hosts(conf: Any, fake_hosts: int | None) -> list[str]:
+    """The hosts the all-in-one runs agents for: N fake hosts with the fake
+    driver, else this one."""
+    if conf.compute.compute_driver != "fake":
+        return [str(conf.host)]
+    count = 2 if fake_hosts is None else fake_hosts
+    if not 0 <= count <= conf.compute.max_fake_hosts:
+        raise SystemExit(f"--fake-hosts must be between 0 and {conf.compute.max_fake_hosts}")
+    return [f"{conf.host}-fake-{i}" for i in range(1, count + 1)]
+
+
 def _read_clouds(path: str) -> dict[str, Any]:
     try:
         with open(path) as fh:
@@ -82,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     local_clouds = os.path.join(data_dir, "clouds.yaml")
     user_clouds = args.clouds_yaml or os.path.expanduser("~/.config/openstack/clouds.yaml")
 
+    hosts = agent_hosts(conf, args.fake_hosts)
     deployment = Deployment(conf)
     deployment.sync_databases()
     password = os.environ.get("NIMBUS_ADMIN_PASSWORD") or _saved_password(
@@ -100,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if deployment.identity is not None:
         deployment.identity.purge_revocations()
+    if deployment.compute is not None:
+        deployment.setup_cells()
     public_url = config.public_url(conf)
     entry = cloud_entry(public_url, password, conf.region_name)
     write_cloud(local_clouds, args.cloud_name, entry)
@@ -119,8 +133,14 @@ def run(args: argparse.Namespace) -> int:
         "Stop with Ctrl-C; data and tokens survive a restart.",
         flush=True,
     )
+    on_started = None
+    if deployment.compute is not None:
+        def on_started() -> None:
+            deployment.start_compute_services(hosts)
+            print(f"Compute: {len(hosts)} host(s) ({', '.join(hosts) or 'none'}), driver "
+                  f"{conf.compute.compute_driver}.", flush=True)
     try:
-        serve(deployment.app(), conf.api.bind_host, conf.api.bind_port)
+        serve(deployment.app(), conf.api.bind_host, conf.api.bind_port, on_started=on_started)
     finally:
         deployment.close()
     return 0

@@ -11,20 +11,21 @@ from oslo_config import cfg, types
 
 # Databases Nimbus knows about; each gets a [<name>_database] group. A service
 # adds its name here when it arrives.
-DATABASES: tuple[str, ...] = ("identity", "placement", "image", "api")
+# "api" is the compute API database (Nova's); "cell" the database of the
+# cell a conductor or the all-in-one serves, "cell0" where unschedulable
+# servers go. Further cells are named by their cell mappings.
+DATABASES: tuple[str, ...] = ("identity", "placement", "image", "api", "cell", "cell0")
 
 # Services `nimbus up` and `nimbus api` can serve, in mount order.
 SERVICES: tuple[str, ...] = ("identity", "placement", "image", "compute")
 
-# Services mounted unless [api] enabled_services says otherwise. Compute
-# joins them once it can boot servers: until then a catalog would advertise
-# a compute service that cannot run anything.
-DEFAULT_SERVICES: tuple[str, ...] = ("identity", "placement", "image")
+# Services mounted unless [api] enabled_services says otherwise.
+DEFAULT_SERVICES: tuple[str, ...] = ("identity", "placement", "image", "compute")
 
 # Modules with a list_opts() of their service's option groups.
 OPTION_MODULES: tuple[str, ...] = ("nimbus.identity.config", "nimbus.placement.config",
                                    "nimbus.image.config", "nimbus.common.rpc",
-                                   "nimbus.compute.config")
+                                   "nimbus.common.clients", "nimbus.compute.config")
 
 DEFAULT_OPTS = [
     cfg.StrOpt(

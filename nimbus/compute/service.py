@@ -1,8 +1,8 @@
-"""The compute service: its state, its ASGI app."""
+"""The compute API service: its state, its ASGI app."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 
@@ -11,6 +11,15 @@ from nimbus.common.api.app import ASGIApp, Authenticator, ServiceApp, build_stac
 from nimbus.common.db import Database
 from nimbus.common.policy import Policy
 from nimbus.compute import versions
+from nimbus.compute.conductor.rpcapi import ConductorAPI
+
+if TYPE_CHECKING:
+    from nimbus.compute.agent.rpcapi import ComputeAPI
+    from nimbus.compute.cells import Cells
+    from nimbus.compute.db.mappings import CellMapping
+    from nimbus.compute.image import ImageClient
+    from nimbus.compute.placement import PlacementClient
+    from nimbus.compute.runtime import ComputeRuntime
 
 SERVICE_TYPE = "compute"
 SERVICE_NAME = "nova"
@@ -19,15 +28,43 @@ API_PATH = "/v2.1"
 
 
 class Compute:
-    """What the compute handlers share: configuration and the API database."""
+    """What the compute handlers share: configuration, the API database, the
+    cells, and clients of the conductor, the agents, placement and images."""
 
-    def __init__(self, conf: cfg.ConfigOpts, api_db: Database, policy: Policy):
+    def __init__(self, conf: cfg.ConfigOpts, api_db: Database, policy: Policy,
+                 runtime: ComputeRuntime) -> None:
         self.conf = conf
         self.api_db = api_db
         self.policy = policy
-        group = conf.compute
-        self.max_limit: int = group.max_limit
-        self.key_pairs_quota: int = group.key_pairs
+        self.runtime = runtime
+        self.max_limit: int = conf.compute.max_limit
+        self.key_pairs_quota: int = conf.quota.key_pairs
+        self._conductor: ConductorAPI | None = None
+        self._image: ImageClient | None = None
+
+    @property
+    def cells(self) -> Cells:
+        return self.runtime.cells
+
+    @property
+    def conductor(self) -> ConductorAPI:
+        """The API-level conductor, on the API's transport."""
+        if self._conductor is None:
+            self._conductor = ConductorAPI(self.conf)
+        return self._conductor
+
+    def compute_api(self, cell: CellMapping) -> ComputeAPI:
+        return self.runtime.compute_api(cell)
+
+    @property
+    def placement(self) -> PlacementClient:
+        return self.runtime.placement
+
+    @property
+    def images(self) -> ImageClient:
+        if self._image is None:
+            self._image = self.runtime.image_client()
+        return self._image
 
     def app(self, authenticator: Authenticator) -> ASGIApp:
         from nimbus.compute.api.routes import ROUTES

@@ -134,3 +134,28 @@ def bootstrap(
     _ensure_catalog(conn, region_id, catalog_entries)
     return Result(admin_user_id=user["id"], admin_project_id=project["id"],
                   created_admin=created)
+
+
+def ensure_service_user(conn: Connection, *, hash_secret: Any, default_domain_id: str,
+                        username: str, password: str, project_name: str = "service") -> str:
+    """The user other services authenticate as when they call each other: in
+    the `service` project with the admin and service roles (Nova's, Glance's
+    and Placement's service users get the same). Its password is set to
+    `password` when it differs. The user's id."""
+    try:
+        project = resources.get_project_by_name(conn, project_name, default_domain_id)
+    except exc.NotFound:
+        project = resources.create_project(
+            conn, {"name": project_name, "domain_id": default_domain_id,
+                   "description": "The project of the services' own users."}, 5)
+    try:
+        user = users.get_user_by_name(conn, username, default_domain_id)
+        if not verify_password(password, users.password_hash(conn, user["id"])):
+            user = users.update_user(conn, user["id"], {}, hash_secret(password))
+    except exc.NotFound:
+        user = users.create_user(conn, {"name": username, "domain_id": default_domain_id,
+                                        "enabled": True}, hash_secret(password))
+    for role_name in ("admin", "service"):
+        role = roles.get_role_by_name(conn, role_name)
+        _ensure_grant(conn, Grant("user", user["id"], "project", project["id"], role["id"]))
+    return str(user["id"])

@@ -16,7 +16,7 @@ def test_the_done_when_sequence(sqlite_cloud):
     token = as_json(cloud, "token", "issue")
     assert token["project_id"] == cloud.bootstrap.admin_project_id
     catalog = as_json(cloud, "catalog", "list")
-    assert {c["Type"] for c in catalog} == {"identity", "placement", "image"}
+    assert {c["Type"] for c in catalog} == {"identity", "placement", "image", "compute"}
     project = as_json(cloud, "project", "create", "cli-demo")
     user = as_json(cloud, "user", "create", "--password", "pw", "--project", "cli-demo",
                    "cli-alice")

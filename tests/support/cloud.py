@@ -29,11 +29,14 @@ class RunningServer:
     """Runs a Deployment of some services on a free port, in a thread."""
 
     def __init__(self, data_dir: str, groups: dict[str, dict[str, Any]],
-                 services: list[str] | None = None):
+                 services: list[str] | None = None, compute_hosts: int = 2):
         self.port = free_port()
         self.data_dir = data_dir
         base: dict[str, dict[str, Any]] = {
-            "DEFAULT": {"data_dir": data_dir},
+            # A transport of its own: clouds in one test process must not
+            # answer each other's RPC (fake:// queues live per URL).
+            "DEFAULT": {"data_dir": data_dir,
+                        "transport_url": f"fake://{os.path.basename(data_dir)}-{self.port}"},
             "api": {"bind_port": self.port, "token_cache_time": 0},
             "identity": {"password_hash_cost": 10},
         }
@@ -44,6 +47,8 @@ class RunningServer:
         self.deployment = Deployment(self.conf, services)
         self.deployment.sync_databases()
         self.prepare()
+        if self.deployment.compute is not None:
+            self.deployment.setup_cells()
         self.server = uvicorn.Server(uvicorn_config(self.deployment.app(), "127.0.0.1", self.port))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -52,6 +57,9 @@ class RunningServer:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.02)
+        self.hosts = [f"host-{i}" for i in range(1, compute_hosts + 1)]
+        if self.deployment.compute is not None:
+            self.deployment.start_compute_services(self.hosts)
 
     def prepare(self) -> None:
         """What to do between the schema sync and serving."""

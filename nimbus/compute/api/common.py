@@ -53,8 +53,10 @@ def handler(min_version: str | None = None) -> Callable[[Handler], Handler]:
                 raise errors.Conflict(str(err)) from None
             except exc.Invalid as err:
                 raise errors.BadRequest(str(err)) from None
-            except exc.KeypairLimitExceeded as err:
+            except (exc.KeypairLimitExceeded, exc.QuotaExceeded, exc.Forbidden) as err:
                 raise errors.Forbidden(str(err)) from None
+            except exc.ServiceUnavailable as err:
+                raise errors.ServiceUnavailable(str(err)) from None
 
         return wrapper
 

@@ -11,11 +11,19 @@ from collections.abc import Callable
 from starlette.responses import Response
 
 from nimbus.common.api.app import Request
-from nimbus.compute.api.handlers import extra_specs, flavor_access, flavors, keypairs, versions
+from nimbus.compute.api.handlers import (
+    extra_specs,
+    flavor_access,
+    flavors,
+    keypairs,
+    servers,
+    versions,
+)
 
 Handler = Callable[[Request], Response]
 
 _FLAVOR = "/flavors/{flavor_id}"
+_SERVER = "/servers/{server_id}"
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     "/flavors": {"GET": flavors.list_flavors, "POST": flavors.create_flavor},
@@ -32,6 +40,10 @@ RESOURCES: dict[str, dict[str, Handler]] = {
     "/os-keypairs": {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair},
     "/os-keypairs/{keypair_name}": {"GET": keypairs.show_keypair,
                                     "DELETE": keypairs.delete_keypair},
+    "/servers": {"GET": servers.list_servers, "POST": servers.create_server},
+    "/servers/detail": {"GET": servers.list_servers_detail},
+    _SERVER: {"GET": servers.show_server, "PUT": servers.update_server,
+              "DELETE": servers.delete_server},
 }
 
 ROUTES: dict[str, dict[str, Handler]] = {

@@ -11,6 +11,7 @@ from oslo_policy import policy
 
 ADMIN = "rule:context_is_admin"
 PROJECT_READER_OR_ADMIN = "rule:project_reader_or_admin"
+PROJECT_MEMBER_OR_ADMIN = "rule:project_member_or_admin"
 ADMIN_OR_KEYPAIR_OWNER = "(rule:context_is_admin) or user_id:%(user_id)s"
 
 BASE_RULES = [
@@ -83,5 +84,45 @@ KEYPAIR_RULES = [
 ]
 
 
+_SERVER = "/servers/{server_id}"
+
+SERVER_RULES = [
+    _rule("servers:index", PROJECT_READER_OR_ADMIN, "List servers.", [("GET", "/servers")]),
+    _rule("servers:detail", PROJECT_READER_OR_ADMIN, "List servers with details.",
+          [("GET", "/servers/detail")]),
+    _rule("servers:index:get_all_tenants", ADMIN, "List the servers of every project.",
+          [("GET", "/servers")]),
+    _rule("servers:detail:get_all_tenants", ADMIN,
+          "List the servers of every project with details.", [("GET", "/servers/detail")]),
+    _rule("servers:allow_all_filters", ADMIN, "Filter server lists by any field.",
+          [("GET", "/servers"), ("GET", "/servers/detail")]),
+    _rule("servers:show", PROJECT_READER_OR_ADMIN, "Show a server.", [("GET", _SERVER)]),
+    _rule("servers:show:host_status", ADMIN,
+          "See the state of a server's host in its body (2.16).",
+          [("GET", _SERVER), ("GET", "/servers/detail"), ("PUT", _SERVER),
+           ("POST", _SERVER + "/action (rebuild)")]),
+    _rule("servers:create", PROJECT_MEMBER_OR_ADMIN, "Create a server.",
+          [("POST", "/servers")]),
+    _rule("servers:create:forced_host", ADMIN,
+          "Create a server on a host named in its availability zone.",
+          [("POST", "/servers")]),
+    _rule("servers:create:attach_network", PROJECT_MEMBER_OR_ADMIN,
+          "Create a server with named networks or ports.", [("POST", "/servers")]),
+    _rule("servers:create:attach_volume", PROJECT_MEMBER_OR_ADMIN,
+          "Create a server with block device mappings.", [("POST", "/servers")]),
+    _rule("servers:update", PROJECT_MEMBER_OR_ADMIN, "Update a server.", [("PUT", _SERVER)]),
+    _rule("servers:delete", PROJECT_MEMBER_OR_ADMIN, "Delete a server.",
+          [("DELETE", _SERVER)]),
+    _rule("os-extended-server-attributes", ADMIN,
+          "See a server's host, hypervisor and instance name in its body.",
+          [("GET", _SERVER), ("GET", "/servers/detail"), ("PUT", _SERVER),
+           ("POST", _SERVER + "/action (rebuild)")]),
+    policy.DocumentedRuleDefault(
+        name="compute:servers:create:requested_destination", check_str=ADMIN,
+        description="Create a server on a host or node named in the request (2.74).",
+        operations=[{"method": "POST", "path": "/servers"}], scope_types=["project"]),
+]
+
+
 def list_rules() -> list[policy.RuleDefault]:
-    return BASE_RULES + FLAVOR_RULES + KEYPAIR_RULES
+    return BASE_RULES + FLAVOR_RULES + KEYPAIR_RULES + SERVER_RULES

@@ -24,7 +24,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     data_dir = str(tmp_path_factory.mktemp("compute"))
     with fresh_database("sqlite", data_dir, "identity") as url:
         running = RunningCloud(data_dir, url, api={"enabled_services": SERVICES},
-                               compute={"key_pairs": KEY_PAIRS_QUOTA})
+                               quota={"key_pairs": KEY_PAIRS_QUOTA})
         try:
             yield running
         finally:

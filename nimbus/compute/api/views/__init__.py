@@ -1,0 +1,1 @@
+"""Response bodies of the compute API, per microversion."""
