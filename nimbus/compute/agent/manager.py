@@ -1,122 +1,31 @@
 """The server side of a compute agent: one host's instances, through its virt driver.
 
-Every operation on an instance holds that instance's lock (a delete waits
-for a build under way, then wins), records an instance action event, and
-changes states through the conductor with the task state it expects, so
-that a concurrent action that moved the instance on is noticed instead of
-overwritten. Failures end in a final state: ERROR with a fault, or the
-state before the action, never stuck in a task.
+The operations come in families, one mixin module each (builds.py, and
+those added beside it); AgentBase (base.py) holds what they share.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import logging
-import threading
-import traceback
-from collections import defaultdict
-from collections.abc import Iterator
-from typing import Any
-
-from oslo_config import cfg
 
 from nimbus.common.context import RequestContext
 from nimbus.common.messaging import oslo_messaging
 from nimbus.compute import exceptions as exc
 from nimbus.compute import states
-from nimbus.compute.agent.resource_tracker import ResourceTracker
+from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
+from nimbus.compute.agent.builds import BuildMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
-from nimbus.compute.conductor.rpcapi import ConductorAPI
-from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
-from nimbus.compute.objects.request_spec import RequestSpec
-from nimbus.compute.objects.selection import Selection
-from nimbus.compute.placement import PlacementClient
 from nimbus.compute.virt import driver as virt
-from nimbus.compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
 
-# Nova's binary names: clients and Tempest look services up by them.
-BINARY = "nova-compute"
-# Bumped when an agent's RPC or behaviour changes in a way others must know.
-SERVICE_VERSION = 1
+__all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat()
-
-
-class ComputeManager:
+class ComputeManager(BuildMixin, AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
-
-    def __init__(self, conf: cfg.ConfigOpts, host: str, driver: ComputeDriver,
-                 conductor: ConductorAPI, placement: PlacementClient) -> None:
-        self.conf = conf
-        self.host = host
-        self.driver = driver
-        self.conductor = conductor
-        self.placement = placement
-        self.tracker = ResourceTracker(conf, host, driver, conductor, placement)
-        self.service_id: int | None = None
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_lock = threading.Lock()
-
-    # --- plumbing ------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _locked(self, instance_uuid: str) -> Iterator[None]:
-        with self._locks_lock:
-            lock = self._locks[instance_uuid]
-        with lock:
-            yield
-
-    @contextlib.contextmanager
-    def _event(self, ctxt: RequestContext, instance_uuid: str, name: str) -> Iterator[None]:
-        """An instance action event around a step; a failure is recorded with
-        its traceback and raised again."""
-        event = f"compute_{name}"
-        self._quietly(self.conductor.action_event_start, ctxt, instance_uuid, event, self.host)
-        try:
-            yield
-        except Exception:
-            self._quietly(self.conductor.action_event_finish, ctxt, instance_uuid, event,
-                          "Error", traceback.format_exc())
-            raise
-        self._quietly(self.conductor.action_event_finish, ctxt, instance_uuid, event,
-                      "Success")
-
-    @staticmethod
-    def _quietly(fn: Any, *args: Any) -> None:
-        """Bookkeeping that must not fail the operation it describes: an action
-        that went missing (its instance was deleted) is logged, not raised."""
-        try:
-            fn(*args)
-        except exc.NotFound as err:
-            LOG.debug("Bookkeeping skipped: %s", err)
-
-    def _update(self, ctxt: RequestContext, instance: Instance, values: dict[str, Any],
-                expected: list[str | None] | None = None) -> Instance:
-        return self.conductor.instance_update(ctxt, instance.uuid, values,
-                                              expected_task_state=expected)
-
-    def _error(self, ctxt: RequestContext, instance: Instance, message: str,
-               values: dict[str, Any] | None = None) -> None:
-        """Put an instance in ERROR with a fault (it may have been deleted meanwhile)."""
-        try:
-            self._update(ctxt, instance, {"vm_state": states.ERROR, "task_state": None,
-                                          **(values or {})})
-            self.conductor.instance_fault_create(ctxt, instance.uuid, 500, message,
-                                                 traceback.format_exc(), self.host)
-        except exc.NotFound:
-            LOG.info("Instance %s went away before its failure was recorded", instance.uuid)
-
-    def _release(self, instance_uuid: str) -> None:
-        try:
-            self.placement.delete_allocations(instance_uuid)
-        except Exception:
-            LOG.exception("Could not delete the allocations of %s", instance_uuid)
 
     # --- the host ------------------------------------------------------------------------
 
@@ -168,85 +77,3 @@ class ComputeManager:
     def heartbeat(self, ctxt: RequestContext) -> None:
         assert self.service_id is not None
         self.conductor.service_heartbeat(ctxt, self.service_id)
-
-    # --- builds ------------------------------------------------------------------------------
-
-    def build_and_run_instance(self, ctxt: RequestContext, instance: Instance,
-                               image: ImageMeta, spec: RequestSpec,
-                               admin_password: str | None,
-                               injected_files: list[tuple[str, str]], requested_networks: Any,
-                               node: str, host_list: list[Selection]) -> None:
-        with self._locked(instance.uuid):
-            try:
-                instance = self._update(ctxt, instance, {"task_state": states.SPAWNING},
-                                        expected=[states.SCHEDULING])
-            except (exc.UnexpectedTaskState, exc.InstanceNotFound) as err:
-                LOG.info("Not building %s: %s", instance.uuid, err)
-                return
-            try:
-                with self._event(ctxt, instance.uuid, "build_and_run_instance"):
-                    self._spawn(ctxt, instance, image, admin_password, injected_files)
-            except Exception as err:
-                self._build_failed(ctxt, instance, image, spec, admin_password,
-                                   injected_files, requested_networks, host_list, err)
-                return
-            try:
-                self._update(ctxt, instance, {
-                    "vm_state": states.ACTIVE, "task_state": None,
-                    "power_state": states.RUNNING, "launched_at": _now(), "progress": 0},
-                    expected=[states.SPAWNING])
-            except (exc.UnexpectedTaskState, exc.InstanceNotFound):
-                # Deleted while it was spawning: the delete, queued behind
-                # this build's lock, takes it from here.
-                LOG.info("Instance %s was deleted while it was built", instance.uuid)
-
-    def _spawn(self, ctxt: RequestContext, instance: Instance, image: ImageMeta,
-               admin_password: str | None, injected_files: list[tuple[str, str]]) -> None:
-        request = virt.SpawnRequest(instance=instance, image=image,
-                                    admin_password=admin_password,
-                                    injected_files=list(injected_files or []))
-        self.driver.spawn(ctxt, request)
-
-    def _build_failed(self, ctxt: RequestContext, instance: Instance, image: ImageMeta,
-                      spec: RequestSpec, admin_password: str | None,
-                      injected_files: list[tuple[str, str]], requested_networks: Any,
-                      host_list: list[Selection], error: Exception) -> None:
-        LOG.warning("Build of %s failed on %s: %s", instance.uuid, self.host, error)
-        with contextlib.suppress(Exception):
-            self.driver.destroy(ctxt, instance, [], True)
-        self._release(instance.uuid)
-        if host_list and isinstance(error, virt.DriverError):
-            try:
-                instance = self._update(ctxt, instance, {"task_state": states.SCHEDULING,
-                                                         "host": None, "node": None},
-                                        expected=[states.SPAWNING])
-            except (exc.UnexpectedTaskState, exc.InstanceNotFound):
-                return  # deleted meanwhile
-            spec.ignore_hosts = list(spec.ignore_hosts) + [self.host]
-            spec.num_attempts = spec.num_attempts + 1
-            self.conductor.build_instances(ctxt, instance, spec, image, admin_password,
-                                           injected_files, requested_networks, host_list)
-            return
-        reason = ("Exceeded maximum number of retries. Exhausted all hosts available for "
-                  f"retrying build failures for instance {instance.uuid}."
-                  if isinstance(error, virt.DriverError) and spec.num_attempts else
-                  f"Build of instance {instance.uuid} aborted: {error}")
-        self._error(ctxt, instance, reason)
-
-    # --- deletes ------------------------------------------------------------------------
-
-    def terminate_instance(self, ctxt: RequestContext, instance: Instance) -> None:
-        with self._locked(instance.uuid):
-            self._terminate(ctxt, instance)
-
-    def _terminate(self, ctxt: RequestContext, instance: Instance) -> None:
-        try:
-            with self._event(ctxt, instance.uuid, "terminate_instance"):
-                self.driver.destroy(ctxt, instance, [], True)
-                self._release(instance.uuid)
-                self.conductor.instance_destroy(ctxt, instance.uuid)
-        except exc.InstanceNotFound:
-            LOG.info("Instance %s was already gone", instance.uuid)
-        except Exception as err:
-            LOG.exception("Deleting %s failed", instance.uuid)
-            self._error(ctxt, instance, f"Deleting the instance failed: {err}")

@@ -16,6 +16,7 @@ from nimbus.compute.api.handlers import (
     flavor_access,
     flavors,
     keypairs,
+    server_actions,
     servers,
     versions,
 )
@@ -25,7 +26,7 @@ Handler = Callable[[Request], Response]
 _FLAVOR = "/flavors/{flavor_id}"
 _SERVER = "/servers/{server_id}"
 
-RESOURCES: dict[str, dict[str, Handler]] = {
+FLAVORS: dict[str, dict[str, Handler]] = {
     "/flavors": {"GET": flavors.list_flavors, "POST": flavors.create_flavor},
     "/flavors/detail": {"GET": flavors.list_flavors_detail},
     _FLAVOR: {"GET": flavors.show_flavor, "PUT": flavors.update_flavor,
@@ -37,14 +38,28 @@ RESOURCES: dict[str, dict[str, Handler]] = {
     _FLAVOR + "/os-extra_specs/{key}": {"GET": extra_specs.show_extra_spec,
                                         "PUT": extra_specs.update_extra_spec,
                                         "DELETE": extra_specs.delete_extra_spec},
+}
+
+KEYPAIRS: dict[str, dict[str, Handler]] = {
     "/os-keypairs": {"GET": keypairs.list_keypairs, "POST": keypairs.create_keypair},
     "/os-keypairs/{keypair_name}": {"GET": keypairs.show_keypair,
                                     "DELETE": keypairs.delete_keypair},
+}
+
+SERVERS: dict[str, dict[str, Handler]] = {
     "/servers": {"GET": servers.list_servers, "POST": servers.create_server},
     "/servers/detail": {"GET": servers.list_servers_detail},
     _SERVER: {"GET": servers.show_server, "PUT": servers.update_server,
               "DELETE": servers.delete_server},
+    _SERVER + "/action": {"POST": server_actions.server_action},
 }
+
+# One table per resource family; within a table a fixed path comes before a
+# templated one it would match (/servers/detail before /servers/{server_id}).
+FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS]
+
+RESOURCES: dict[str, dict[str, Handler]] = {
+    path: methods for family in FAMILIES for path, methods in family.items()}
 
 ROUTES: dict[str, dict[str, Handler]] = {
     "/": {"GET": versions.list_versions},
