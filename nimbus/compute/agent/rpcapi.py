@@ -25,7 +25,8 @@ class ComputeAPI(rpc.RPCAPI):
     CARRIES_TOKEN = True
     HISTORY = (
         rpc.APIVersion("1.0", "first version",
-                       methods=("build_and_run_instance", "terminate_instance"),
+                       methods=("build_and_run_instance", "terminate_instance",
+                                "stop_instance", "start_instance"),
                        objects=OBJECTS_1_0),
     )
 
@@ -42,3 +43,11 @@ class ComputeAPI(rpc.RPCAPI):
 
     def terminate_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "terminate_instance", instance=instance)
+
+    def stop_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                      clean_shutdown: bool = True) -> None:
+        self.prepare(server=host).cast(ctxt, "stop_instance", instance=instance,
+                                       clean_shutdown=clean_shutdown)
+
+    def start_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "start_instance", instance=instance)

@@ -80,3 +80,12 @@ def new_flavor(admin: Person, version: str = "2.1", **attrs: Any) -> dict[str, A
     resp = admin.http("POST", "/flavors", json={"flavor": body}, version=version)
     assert resp.status_code == 200, resp.text
     return dict(resp.json()["flavor"])
+
+
+@pytest.fixture(scope="module")
+def image(admin: Person) -> str:
+    """A tiny public raw image to boot from."""
+    img = admin.conn.image.create_image(name=f"img-{uuid.uuid4().hex[:6]}", disk_format="raw",
+                                        container_format="bare", visibility="public",
+                                        data=b"\0" * 4096)
+    return str(img.id)

@@ -31,15 +31,6 @@ def wait_for(person: Person, server_id: str, status: str, timeout: float = 30) -
 
 
 @pytest.fixture(scope="module")
-def image(admin: Person) -> str:
-    """A tiny public raw image."""
-    img = admin.conn.image.create_image(name=f"img-{uuid.uuid4().hex[:6]}", disk_format="raw",
-                                        container_format="bare", visibility="public",
-                                        data=b"\0" * 4096)
-    return str(img.id)
-
-
-@pytest.fixture(scope="module")
 def flavor(admin: Person) -> dict[str, Any]:
     return new_flavor(admin, ram=256, vcpus=1, disk=1)
 
