@@ -77,6 +77,39 @@ def build_parser() -> argparse.ArgumentParser:
             sub = key_actions.add_parser(action, help=f"{action.capitalize()} the keys.")
             _config_args(sub)
 
+    cells = tasks.add_parser("cell_v2", help="Cells v2: cell0, cells, host mappings.")
+    _config_args(cells)
+    cell_actions = cells.add_subparsers(dest="action", required=True, metavar="ACTION")
+    map0 = cell_actions.add_parser("map_cell0", help="Map cell0 (idempotent).")
+    _config_args(map0)
+    map0.add_argument("--database_connection", help="cell0's database URL (default: "
+                      "[cell0_database] connection).")
+    create = cell_actions.add_parser("create_cell", help="Map a new cell.")
+    _config_args(create)
+    create.add_argument("--name", required=True, help="The cell's name.")
+    create.add_argument("--database_connection", help="Its database URL (default: "
+                        "[cell_database] connection).")
+    create.add_argument("--transport-url", dest="transport_url", help="Its message "
+                        "broker URL (default: [DEFAULT] transport_url).")
+    create.add_argument("--disabled", action="store_true",
+                        help="Schedule nothing to it until enabled.")
+    listing = cell_actions.add_parser("list_cells", help="List the cells.")
+    _config_args(listing)
+    listing.add_argument("--verbose", action="store_true", help="Show URLs with passwords.")
+    discover = cell_actions.add_parser("discover_hosts",
+                                       help="Map the hosts of new compute nodes to their cells.")
+    _config_args(discover)
+    discover.add_argument("--verbose", action="store_true", help="Name the hosts mapped.")
+    delete = cell_actions.add_parser("delete_cell", help="Unmap an empty cell.")
+    _config_args(delete)
+    delete.add_argument("--cell_uuid", required=True, help="The cell's uuid.")
+    hosts = cell_actions.add_parser("list_hosts", help="List the host mappings.")
+    _config_args(hosts)
+
+    from nimbus.cmd import services
+
+    services.add_parsers(commands, _config_args)
+
     cfg = commands.add_parser("config", help="Configuration sample and reference.")
     _config_args(cfg)
     cfg_actions = cfg.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -109,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from nimbus.cmd import manage
 
         return manage.run(args)
+    if args.command in ("conductor", "scheduler", "compute"):
+        from nimbus.cmd import services
+
+        return services.run(args)
     from nimbus.cmd import samples
 
     return samples.run(args)

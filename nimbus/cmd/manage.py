@@ -20,6 +20,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.task == "db":
             return _db(deployment, args)
+        if args.task == "cell_v2":
+            from nimbus.cmd import cells
+
+            return cells.run(deployment, args)
         if args.task == "bootstrap":
             password = args.bootstrap_password or os.environ.get("NIMBUS_ADMIN_PASSWORD")
             try:

@@ -15,6 +15,8 @@ import warnings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    # eventlet imports dnspython, which names DSA keys cryptography deprecates.
+    warnings.filterwarnings("ignore", message=r"DSA is deprecated")
     warnings.simplefilter("ignore", DeprecationWarning)
     import oslo_messaging
     import oslo_messaging.opts

@@ -178,9 +178,10 @@ class ComputeRuntime:
     def start_agent(self, host: str) -> ComputeManager:
         """A compute agent for `host`: registered, resources reported, serving."""
         driver = load_driver(self.conf.compute.compute_driver, self.conf, host)
-        manager = ComputeManager(self.conf, host, driver, ConductorAPI(self.conf),
-                                 self.placement)
+        conductor = ConductorAPI(self.conf)
+        manager = ComputeManager(self.conf, host, driver, conductor, self.placement)
         ctxt = internal_context()
+        conductor.wait_until_ready(ctxt)
         manager.init_host(ctxt)
         self.servers.append(rpc.start_server(self.conf, ComputeAPI.TOPIC, host, [manager]))
         self.agents[host] = manager

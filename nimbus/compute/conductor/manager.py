@@ -65,6 +65,9 @@ class ConductorManager:
         self.compute_api = compute_api
         self.default_az = default_availability_zone
 
+    def ping(self, ctxt: RequestContext) -> str:
+        return "pong"
+
     # --- the agents' database --------------------------------------------------------
 
     def _cell_db(self) -> Database:

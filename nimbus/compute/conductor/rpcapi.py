@@ -8,14 +8,18 @@ since they hold no database credentials.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nimbus.common import rpc
 from nimbus.common.context import RequestContext
+from nimbus.common.messaging import oslo_messaging
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
+
+LOG = logging.getLogger(__name__)
 
 OBJECTS_1_0 = {"Instance": "1.0", "Flavor": "1.0", "ImageMeta": "1.0", "RequestSpec": "1.0",
                "Selection": "1.0", "Migration": "1.0"}
@@ -30,12 +34,26 @@ class ConductorAPI(rpc.RPCAPI):
     HISTORY = (
         rpc.APIVersion(
             "1.0", "first version",
-            methods=("schedule_and_build_instances", "build_instances", "instance_get",
+            methods=("ping", "schedule_and_build_instances", "build_instances", "instance_get",
                      "instance_update", "instance_destroy", "instances_on_host",
                      "instance_fault_create", "action_event_start", "action_event_finish",
                      "service_register", "service_heartbeat", "compute_node_update"),
             objects=OBJECTS_1_0),
     )
+
+    def wait_until_ready(self, ctxt: RequestContext, attempt_timeout: float = 5.0) -> None:
+        """Block until some conductor answers (Nova's wait_until_ready): a call
+        to a topic nobody consumes yet is lost, not queued, so agents starting
+        before their conductor must wait for it."""
+        attempt = 0
+        while True:
+            try:
+                self.prepare(timeout=attempt_timeout).call(ctxt, "ping")
+                return
+            except oslo_messaging.MessagingTimeout:
+                attempt += 1
+                LOG.warning("No conductor answered on topic %s (attempt %d); waiting",
+                            self.topic, attempt)
 
     # --- from the API ----------------------------------------------------------
 
