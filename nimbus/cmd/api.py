@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(services) - set(config.SERVICES))
     if unknown:
         raise SystemExit(f"unknown service(s): {', '.join(unknown)}")
-    if "compute" in services and str(conf.transport_url).startswith("fake:"):
+    if "compute" in services and str(conf.transport_url).startswith(("fake:", "local:")):
         LOG.warning("Compute is served over the in-process transport %s: servers will not "
                     "be built, since no conductor listens in this process. Set [DEFAULT] "
                     "transport_url to a broker and run `nimbus conductor`, `nimbus "

@@ -1,9 +1,10 @@
 """RPC between services over oslo.messaging: transports, versioned clients, servers.
 
-One path for the all-in-one and scale-out: ``fake://`` (the default) joins
-clients and servers of one process; ``rabbit://`` joins processes. The fake
-driver keeps its queues in the transport object, so the transport is cached
-per process and URL: two services of one process only meet if they share it.
+One path for the all-in-one and scale-out: ``local://`` (the default, see
+nimbus.common.local_rpc) joins clients and servers of one process;
+``rabbit://`` joins processes. The local driver keeps its queues in the
+transport object, so the transport is cached per process and URL: two
+services of one process only meet if they share it.
 
 An RPC API is a subclass of :class:`RPCAPI` whose ``HISTORY`` lists every
 version with the methods it added and the object versions it carries. The
@@ -37,7 +38,8 @@ from nimbus.common.objects import NimbusObjectSerializer
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_TRANSPORT_URL = "fake://"
+# In one process: nimbus.common.local_rpc's driver (see there why not fake://).
+DEFAULT_TRANSPORT_URL = "local://"
 CONTROL_EXCHANGE = "nimbus"
 
 # NOTE: oslo.messaging registers its own [DEFAULT] transport_url on the

@@ -34,9 +34,9 @@ class RunningServer:
         self.data_dir = data_dir
         base: dict[str, dict[str, Any]] = {
             # A transport of its own: clouds in one test process must not
-            # answer each other's RPC (fake:// queues live per URL).
+            # answer each other's RPC (local:// queues live per URL).
             "DEFAULT": {"data_dir": data_dir,
-                        "transport_url": f"fake://{os.path.basename(data_dir)}-{self.port}"},
+                        "transport_url": f"local://{os.path.basename(data_dir)}-{self.port}"},
             "api": {"bind_port": self.port, "token_cache_time": 0},
             "identity": {"password_hash_cost": 10},
         }

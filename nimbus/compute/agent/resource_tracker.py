@@ -53,12 +53,22 @@ class ResourceTracker:
             here = [i for i in instances if i.node == nodename]
             record = self._report_node(ctxt, service_id, nodename, here)
             self.node_uuids[nodename] = record["uuid"]
+            self._sync_with_retries(record["uuid"], nodename)
+
+    def _sync_with_retries(self, node_uuid: str, nodename: str, attempts: int = 5) -> None:
+        """Placement bumps a provider's generation on every claim against it,
+        so a report races the scheduler: on a conflict, read the provider
+        again and retry; after `attempts`, leave it to the next report."""
+        for _attempt in range(attempts):
             try:
-                self._sync_providers(record["uuid"], nodename)
+                self._sync_providers(node_uuid, nodename)
+                return
             except Conflict:
-                LOG.info("Provider of %s changed under us; re-reading it", nodename)
-                self.tree.remove(record["uuid"]) if self.tree.exists(record["uuid"]) else None
-                self._sync_providers(record["uuid"], nodename)
+                LOG.debug("Provider of %s changed under us; re-reading it", nodename)
+                if self.tree.exists(node_uuid):
+                    self.tree.remove(node_uuid)
+        LOG.warning("Could not update the provider of %s in placement after %d attempts; "
+                    "the next report will try again", nodename, attempts)
 
     def _report_node(self, ctxt: RequestContext, service_id: int, nodename: str,
                      instances: list[Instance]) -> dict[str, Any]:

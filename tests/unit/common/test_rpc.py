@@ -67,7 +67,7 @@ def endpoint(served: EchoEndpoint) -> EchoEndpoint:
 
 def test_defaults_are_the_all_in_one():
     conf = config.make_conf()
-    assert conf.transport_url == "fake://"
+    assert conf.transport_url == "local://"
     assert conf.control_exchange == "nimbus"
     assert conf.upgrade_levels.compute is None
     groups = dict(config.list_opts())
@@ -231,3 +231,24 @@ def test_stopped_server_answers_nothing():
     server.stop()
     with pytest.raises(oslo_messaging.MessagingTimeout):
         api.prepare(timeout=0.3).call(user_context(), "shout", value="a")
+
+
+def test_local_transports_are_separate():
+    """Two local:// URLs in one process never meet (the fake driver's queues
+    are shared by every transport of a process; a test process runs several
+    clouds)."""
+    conf_a, conf_b = make_conf(), make_conf()
+    conf_a.set_override("transport_url", "local://a")
+    conf_b.set_override("transport_url", "local://b")
+    topic = f"nimbus-test-local-{uuid.uuid4().hex}"
+    served_a, served_b = EchoEndpoint(), EchoEndpoint()
+    server_a = rpc.start_server(conf_a, topic, "s", [served_a])
+    server_b = rpc.start_server(conf_b, topic, "s", [served_b])
+    try:
+        for i in range(5):
+            assert EchoAPI(conf_a, topic=topic).call(user_context(), "echo", value=i)["value"] == i
+        assert EchoAPI(conf_b, topic=topic).call(user_context(), "shout", value="b") == "B"
+        assert served_a.calls == ["echo"] * 5 and served_b.calls == ["shout"]
+    finally:
+        server_a.stop()
+        server_b.stop()
