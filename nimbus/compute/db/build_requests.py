@@ -56,6 +56,12 @@ def get_many(conn: Connection, instance_uuids: Iterable[str] | None = None,
             for r in conn.execute(query.order_by(build_requests.c.id))]
 
 
+def update_instance(conn: Connection, instance_uuid: str, instance: dict[str, Any]) -> None:
+    """Change the instance a build request will create (a rename while it builds)."""
+    conn.execute(sa.update(build_requests).where(build_requests.c.instance_uuid == instance_uuid)
+                 .values(instance=orjson.dumps(instance).decode(), updated_at=utcnow()))
+
+
 def delete(conn: Connection, instance_uuid: str) -> bool:
     """False when it was gone already (the conductor, or a delete, won)."""
     result = conn.execute(sa.delete(build_requests)

@@ -225,3 +225,21 @@ def test_deleted_servers_for_admins(admin: Person, alice: Person, image: str,
     gone = admin.http("GET", "/servers/detail?deleted=true&all_tenants=1").json()["servers"]
     assert created["id"] in [s["id"] for s in gone]
     assert all(s["status"] == "DELETED" for s in gone)
+
+
+def test_access_ips_and_rename_while_building(cloud: RunningCloud, alice: Person, image: str,
+                                              flavor: dict[str, Any]) -> None:
+    # Slow builds, so that the rename lands while the server is building.
+    cloud.conf.set_override("spawn_delay", 1.0, group="fake_driver")
+    try:
+        created = boot(alice, image, flavor, accessIPv4="1.2.3.4",
+                       accessIPv6="0000:0000:0000:0000:0000:babe:220.12.22.2")
+        renamed = alice.http("PUT", f"/servers/{created['id']}",
+                             json={"server": {"name": "renamed-early"}})
+        assert renamed.status_code == 200, renamed.text
+        body = wait_for(alice, created["id"], "ACTIVE")
+    finally:
+        cloud.conf.clear_override("spawn_delay", group="fake_driver")
+    assert body["name"] == "renamed-early"
+    assert (body["accessIPv4"], body["accessIPv6"]) == ("1.2.3.4", "::babe:dc0c:1602")
+    alice.http("DELETE", f"/servers/{created['id']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from nimbus.compute.api.common import compute, handler, since
 from nimbus.compute.api.schemas import servers as schema
 from nimbus.compute.api.schemas.common import to_bool
 from nimbus.compute.api.views import servers as views
-from nimbus.compute.db import flavors, server_groups
+from nimbus.compute.db import build_requests, flavors, server_groups
 from nimbus.compute.db.cell import instances as cell_instances
 from nimbus.compute.ops import boot, delete, listing, lookup
 
@@ -27,6 +28,11 @@ POLICY = "os_compute_api:servers:"
 def target(req: Request, project_id: str | None = None) -> dict[str, Any]:
     return {"project_id": project_id or req.context.project_id,
             "user_id": req.context.user_id}
+
+
+def ipv6(address: str | None) -> str | None:
+    """An IPv6 address in its short form, as Nova stores accessIPv6."""
+    return str(ipaddress.IPv6Address(address)) if address else address
 
 
 def find(req: Request, server_id: str | None = None,
@@ -59,7 +65,7 @@ def _boot_request(req: Request, body: dict[str, Any]) -> boot.BootRequest:
         availability_zone=server.get("availability_zone"), networks=server.get("networks"),
         security_groups=names or ["default"],
         config_drive=to_bool(server.get("config_drive", False)),
-        access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"),
+        access_ip_v4=server.get("accessIPv4"), access_ip_v6=ipv6(server.get("accessIPv6")),
         auto_disk_config=server.get("OS-DCF:diskConfig", "MANUAL") == "AUTO",
         injected_files=boot.decode_personality(server.get("personality", [])),
         block_device_mappings=list(server.get("block_device_mapping_v2", []))
@@ -394,19 +400,41 @@ def update_server(req: Request) -> Response:
     if "accessIPv4" in body:
         values["access_ip_v4"] = body["accessIPv4"]
     if "accessIPv6" in body:
-        values["access_ip_v6"] = body["accessIPv6"]
+        values["access_ip_v6"] = ipv6(body["accessIPv6"])
     if "OS-DCF:diskConfig" in body:
         values["auto_disk_config"] = body["OS-DCF:diskConfig"] == "AUTO"
     if "hostname" in body:
         values["hostname"] = body["hostname"]
     if found.cell is None:
-        raise errors.Conflict("The server is being built; update it once it is scheduled.")
-    if values:
+        # Still a build request: change what the conductor will create.
+        found = _update_build_request(req, found, values)
+    elif values:
         with compute(req).cells.db(found.cell).writer() as conn:
             updated = cell_instances.update(conn, found.server.uuid, values)
         updated.cell_uuid = found.cell.uuid
         found = lookup.Found(updated, found.cell)
     return json_response({"server": render_one(req, found, reduced=not since(req, "2.75"))})
+
+
+def _update_build_request(req: Request, found: lookup.Found,
+                          values: dict[str, Any]) -> lookup.Found:
+    with compute(req).api_db.writer() as conn:
+        try:
+            request = build_requests.get(conn, found.server.uuid)
+        except exc.BuildRequestNotFound:
+            request = None
+        if request is not None:
+            request["instance"].update(values)
+            build_requests.update_instance(conn, found.server.uuid, request["instance"])
+    if request is None:  # it reached its cell meanwhile
+        found = find(req)
+        if found.cell is not None and values:
+            with compute(req).cells.db(found.cell).writer() as conn:
+                updated = cell_instances.update(conn, found.server.uuid, values)
+            updated.cell_uuid = found.cell.uuid
+            return lookup.Found(updated, found.cell)
+        return found
+    return lookup.Found(lookup.record_from_build_request(request), None)
 
 
 @handler()
