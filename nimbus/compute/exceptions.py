@@ -174,3 +174,9 @@ class Forbidden(ComputeError):
 
 class ServerGroupNotFound(NotFound):
     msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class InstanceNotReady(Conflict):
+    """The server is on no host (yet): an action that needs its agent waits."""
+
+    msg_fmt = "Instance %(instance_id)s is not ready"

@@ -26,7 +26,9 @@ class ComputeAPI(rpc.RPCAPI):
     HISTORY = (
         rpc.APIVersion("1.0", "first version",
                        methods=("build_and_run_instance", "terminate_instance",
-                                "stop_instance", "start_instance"),
+                                "stop_instance", "start_instance", "reboot_instance",
+                                "pause_instance", "unpause_instance", "suspend_instance",
+                                "resume_instance", "trigger_crash_dump"),
                        objects=OBJECTS_1_0),
     )
 
@@ -51,3 +53,25 @@ class ComputeAPI(rpc.RPCAPI):
 
     def start_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "start_instance", instance=instance)
+
+    # --- the guest ---------------------------------------------------------------
+
+    def reboot_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        reboot_type: str) -> None:
+        self.prepare(server=host).cast(ctxt, "reboot_instance", instance=instance,
+                                       reboot_type=reboot_type)
+
+    def pause_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "pause_instance", instance=instance)
+
+    def unpause_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "unpause_instance", instance=instance)
+
+    def suspend_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "suspend_instance", instance=instance)
+
+    def resume_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "resume_instance", instance=instance)
+
+    def trigger_crash_dump(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "trigger_crash_dump", instance=instance)

@@ -15,6 +15,7 @@ from nimbus.compute.api.handlers import (
     extra_specs,
     flavor_access,
     flavors,
+    instance_actions,
     keypairs,
     server_actions,
     servers,
@@ -54,9 +55,16 @@ SERVERS: dict[str, dict[str, Handler]] = {
     _SERVER + "/action": {"POST": server_actions.server_action},
 }
 
+INSTANCE_ACTIONS: dict[str, dict[str, Handler]] = {
+    _SERVER + "/os-instance-actions": {"GET": instance_actions.list_instance_actions},
+    _SERVER + "/os-instance-actions/{request_id}": {
+        "GET": instance_actions.show_instance_action},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
-FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS]
+FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS,
+                                                 INSTANCE_ACTIONS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

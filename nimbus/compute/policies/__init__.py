@@ -12,9 +12,18 @@ from types import ModuleType
 
 from oslo_policy import policy
 
-from nimbus.compute.policies import base, flavors, keypairs, server_actions, servers
+from nimbus.compute.policies import (
+    base,
+    flavors,
+    guest_actions,
+    instance_actions,
+    keypairs,
+    server_actions,
+    servers,
+)
 
-MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions]
+MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
+                             instance_actions]
 
 
 def list_rules() -> list[policy.RuleDefault]:

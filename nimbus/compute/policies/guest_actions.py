@@ -1,0 +1,28 @@
+"""Server actions on the guest: reboot, pause, suspend, crash dumps."""
+
+from __future__ import annotations
+
+from oslo_policy import policy
+
+from nimbus.compute.policies.base import PROJECT_MEMBER_OR_ADMIN, rule
+
+_ACTION = "/servers/{server_id}/action"
+
+
+def _action(name: str, check: str, description: str,
+            action: str) -> policy.DocumentedRuleDefault:
+    return rule(name, check, description, [("POST", f"{_ACTION} ({action})")])
+
+
+RULES = [
+    _action("servers:reboot", PROJECT_MEMBER_OR_ADMIN, "Reboot a server.", "reboot"),
+    _action("servers:trigger_crash_dump", PROJECT_MEMBER_OR_ADMIN,
+            "Trigger a crash dump in a server (2.17).", "trigger_crash_dump"),
+    _action("os-pause-server:pause", PROJECT_MEMBER_OR_ADMIN, "Pause a server.", "pause"),
+    _action("os-pause-server:unpause", PROJECT_MEMBER_OR_ADMIN, "Unpause a paused server.",
+            "unpause"),
+    _action("os-suspend-server:suspend", PROJECT_MEMBER_OR_ADMIN, "Suspend a server.",
+            "suspend"),
+    _action("os-suspend-server:resume", PROJECT_MEMBER_OR_ADMIN,
+            "Resume a suspended server.", "resume"),
+]
