@@ -180,3 +180,11 @@ class InstanceNotReady(Conflict):
     """The server is on no host (yet): an action that needs its agent waits."""
 
     msg_fmt = "Instance %(instance_id)s is not ready"
+
+
+class InstanceTagNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s has no tag '%(tag)s'"
+
+
+class TooManyTags(Invalid):
+    msg_fmt = "The number of tags exceeded the per-server limit %(limit)d"

@@ -1,10 +1,11 @@
-"""Server actions on the guest: reboot, pause, suspend, crash dumps."""
+"""Server actions on the guest and its record: reboot, pause, suspend, crash
+dumps, locks and state resets."""
 
 from __future__ import annotations
 
 from oslo_policy import policy
 
-from nimbus.compute.policies.base import PROJECT_MEMBER_OR_ADMIN, rule
+from nimbus.compute.policies.base import ADMIN, PROJECT_MEMBER_OR_ADMIN, rule
 
 _ACTION = "/servers/{server_id}/action"
 
@@ -25,4 +26,11 @@ RULES = [
             "suspend"),
     _action("os-suspend-server:resume", PROJECT_MEMBER_OR_ADMIN,
             "Resume a suspended server.", "resume"),
+    _action("os-lock-server:lock", PROJECT_MEMBER_OR_ADMIN, "Lock a server.", "lock"),
+    _action("os-lock-server:unlock", PROJECT_MEMBER_OR_ADMIN, "Unlock a server.", "unlock"),
+    _action("os-lock-server:unlock:unlock_override", ADMIN,
+            "Unlock a server locked by someone else (an owner's lock for an admin, an "
+            "admin's lock for an owner).", "unlock"),
+    _action("os-admin-actions:reset_state", ADMIN,
+            "Reset the state of a server to active or error.", "os-resetState"),
 ]

@@ -34,3 +34,10 @@ UNPAUSE = _any_value("unpause")
 SUSPEND = _any_value("suspend")
 RESUME = _any_value("resume")
 TRIGGER_CRASH_DUMP = _null_value("trigger_crash_dump")
+
+LOCK = _any_value("lock")
+LOCK_V2_73 = _with("lock", {"locked_reason": {"type": "string", "minLength": 1,
+                                             "maxLength": 255}}, [], nullable=True)
+UNLOCK = _any_value("unlock")
+RESET_STATE = _with("os-resetState", {"state": {"type": "string",
+                                                "enum": ["active", "error"]}}, ["state"])
