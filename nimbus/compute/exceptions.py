@@ -182,6 +182,14 @@ class InstanceNotReady(Conflict):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
 
+class MetadataLimitExceeded(QuotaExceeded):
+    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
+
+
+class MetadataItemNotFound(NotFound):
+    msg_fmt = "Metadata item was not found"
+
+
 class InstanceTagNotFound(NotFound):
     msg_fmt = "Instance %(instance_id)s has no tag '%(tag)s'"
 

@@ -18,6 +18,8 @@ from nimbus.compute.api.handlers import (
     instance_actions,
     keypairs,
     server_actions,
+    server_metadata,
+    server_tags,
     servers,
     versions,
 )
@@ -61,10 +63,26 @@ INSTANCE_ACTIONS: dict[str, dict[str, Handler]] = {
         "GET": instance_actions.show_instance_action},
 }
 
+SERVER_METADATA: dict[str, dict[str, Handler]] = {
+    _SERVER + "/metadata": {"GET": server_metadata.list_metadata,
+                            "POST": server_metadata.create_metadata,
+                            "PUT": server_metadata.replace_metadata},
+    _SERVER + "/metadata/{key}": {"GET": server_metadata.show_metadata_item,
+                                  "PUT": server_metadata.update_metadata_item,
+                                  "DELETE": server_metadata.delete_metadata_item},
+}
+
+SERVER_TAGS: dict[str, dict[str, Handler]] = {
+    _SERVER + "/tags": {"GET": server_tags.list_tags, "PUT": server_tags.replace_tags,
+                        "DELETE": server_tags.delete_tags},
+    _SERVER + "/tags/{tag}": {"GET": server_tags.check_tag, "PUT": server_tags.add_tag,
+                              "DELETE": server_tags.delete_tag},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
-FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS,
-                                                 INSTANCE_ACTIONS]
+FAMILIES: list[dict[str, dict[str, Handler]]] = [
+    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

@@ -19,11 +19,12 @@ from nimbus.compute.policies import (
     instance_actions,
     keypairs,
     server_actions,
+    server_metadata,
     servers,
 )
 
 MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
-                             instance_actions]
+                             instance_actions, server_metadata]
 
 
 def list_rules() -> list[policy.RuleDefault]:

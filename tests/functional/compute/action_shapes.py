@@ -74,3 +74,13 @@ def instance_action(version: str) -> dict[str, Any]:
     if _at_least(version, "2.84"):
         event["properties"]["details"] = {"type": ["string", "null"]}
     return _object({"instanceAction": action}, ["instanceAction"])
+
+
+# --- metadata and tags -----------------------------------------------------
+
+_METADATA = {"type": "object", "patternProperties": {"^.+$": {"type": "string"}}}
+METADATA = _object({"metadata": _METADATA}, ["metadata"])
+META_ITEM = _object({"meta": _METADATA}, ["meta"])
+TAGS = _object({"tags": {"type": "array", "maxItems": 50,
+                         "items": {"type": "string", "pattern": "^[^,/]*$",
+                                   "maxLength": 60}}}, ["tags"])
