@@ -182,6 +182,28 @@ class InstanceNotReady(Conflict):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
 
+class InstancePasswordSetFailed(Conflict):
+    msg_fmt = "Failed to set admin password on %(instance)s because %(reason)s"
+
+
+class ConsoleNotAvailable(NotFound):
+    msg_fmt = "Guest does not have a console available."
+
+
+class ConsoleTypeInvalid(Invalid):
+    msg_fmt = "Invalid console type %(console_type)s"
+
+
+class ConsoleTypeUnavailable(Invalid):
+    msg_fmt = "Unavailable console type %(console_type)s."
+
+
+class NotSupported(ComputeError):
+    """What the virt driver of the server's host cannot do; Nova answers 501."""
+
+    msg_fmt = "The requested functionality is not supported."
+
+
 class MetadataLimitExceeded(QuotaExceeded):
     msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
 

@@ -1,10 +1,11 @@
 """What a guest goes through on its host besides start and stop: reboots, pause,
-suspend and crash dumps.
+suspend, crash dumps, its admin password, its console and its diagnostics.
 
 Each state change runs as Nova's compute manager runs it: under the
 instance's lock, inside an instance action event, from the task state the
 API set to the final vm_state; a failure leaves a fault and clears the task
-(or, for a reboot that leaves the guest down, puts it in ERROR).
+(or, for a reboot that leaves the guest down, puts it in ERROR). The reads
+(console output, diagnostics) are RPC calls whose errors go back to the API.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.base import AgentBase
 from nimbus.compute.objects.instance import Instance
+from nimbus.compute.virt import driver as virt
 
 LOG = logging.getLogger(__name__)
+
+# A console protocol and the console types it serves (Nova's, with 2.99's
+# spice-direct); the API's schema already refused anything else.
+CONSOLE_TYPES = {"vnc": ("novnc", "xvpvnc"), "spice": ("spice-html5", "spice-direct"),
+                 "serial": ("serial",), "mks": ("webmks",)}
+
 
 class GuestMixin(AgentBase):
     # --- reboot ------------------------------------------------------------------
@@ -103,7 +111,7 @@ class GuestMixin(AgentBase):
                      lambda: self.driver.resume(ctxt, instance),
                      {"vm_state": back_to, "system_metadata": sysmeta})
 
-    # --- crash dumps -------------------------------------------------------
+    # --- crash dumps, passwords -------------------------------------------------------
 
     def trigger_crash_dump(self, ctxt: RequestContext, instance: Instance) -> None:
         """No task state: what a crash dump does to the guest is the guest's business."""
@@ -112,3 +120,77 @@ class GuestMixin(AgentBase):
                 self.driver.trigger_crash_dump(instance)
         except Exception as err:
             LOG.warning("Crash dump of %s failed: %s", instance.uuid, err)
+
+    def set_admin_password(self, ctxt: RequestContext, instance: Instance,
+                           new_pass: str) -> None:
+        """A call: the API answers 409 (or 501) when it could not be done.
+
+        :raises InstancePasswordSetFailed: :raises NotSupported:
+        """
+        with self._locked(instance.uuid), self._guarded(ctxt, instance, "set_admin_password"):
+            if self._power_state(instance) != states.RUNNING:
+                raise exc.InstancePasswordSetFailed(
+                    instance=instance.uuid, reason=f"instance {instance.uuid} is not running")
+            try:
+                self.driver.set_admin_password(instance, new_pass)
+            except virt.UnsupportedOperation:
+                raise exc.NotSupported("Unable to set password on instance") from None
+            except Exception:
+                # Never echo what the driver said: it may hold the password.
+                LOG.exception("Setting the admin password of %s failed", instance.uuid)
+                raise exc.InstancePasswordSetFailed(
+                    instance=instance.uuid, reason="error setting admin password") from None
+            self._update(ctxt, instance, {"task_state": None},
+                         expected=[states.UPDATING_PASSWORD])
+
+    # --- reads ------------------------------------------------------------------------
+
+    def get_console_output(self, ctxt: RequestContext, instance: Instance,
+                           tail_length: int | None) -> str:
+        """The guest's console log, its last `tail_length` lines (None or -1: all).
+
+        :raises ConsoleNotAvailable: :raises NotSupported:
+        """
+        try:
+            output = self.driver.get_console_output(instance)
+        except virt.UnsupportedOperation:
+            raise exc.NotSupported() from None
+        except virt.InstanceNotFound:
+            raise exc.ConsoleNotAvailable() from None
+        except virt.DriverError as err:
+            LOG.warning("Console output of %s: %s", instance.uuid, err)
+            raise exc.ConsoleNotAvailable() from None
+        if tail_length is not None and tail_length >= 0:
+            lines = output.split("\n")
+            output = "\n".join(lines[-tail_length:]) if tail_length else ""
+        return output
+
+    def get_instance_diagnostics(self, ctxt: RequestContext,
+                                 instance: Instance) -> dict[str, Any]:
+        """Nova's standard diagnostics of a running guest.
+
+        :raises InstanceInvalidState: not running. :raises NotSupported:
+        """
+        power = self._power_state(instance)
+        if power != states.RUNNING:
+            raise exc.InstanceInvalidState(
+                action="get_diagnostics", instance_uuid=instance.uuid, attr="power state",
+                state=states.POWER_STATE_NAMES.get(power, "pending"))
+        try:
+            return self.driver.get_diagnostics(instance)
+        except virt.UnsupportedOperation:
+            raise exc.NotSupported() from None
+
+    def get_remote_console(self, ctxt: RequestContext, instance: Instance, protocol: str,
+                           console_type: str) -> dict[str, Any]:
+        """Where the guest's console of `protocol` is.
+
+        :raises ConsoleTypeInvalid: :raises ConsoleTypeUnavailable:
+        """
+        try:
+            endpoint = self.driver.get_remote_console(instance, protocol)
+        except virt.UnsupportedOperation:
+            raise exc.ConsoleTypeUnavailable(console_type=console_type) from None
+        if console_type not in CONSOLE_TYPES.get(protocol, ()):
+            raise exc.ConsoleTypeInvalid(console_type=console_type)
+        return endpoint

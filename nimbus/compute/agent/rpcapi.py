@@ -28,7 +28,9 @@ class ComputeAPI(rpc.RPCAPI):
                        methods=("build_and_run_instance", "terminate_instance",
                                 "stop_instance", "start_instance", "reboot_instance",
                                 "pause_instance", "unpause_instance", "suspend_instance",
-                                "resume_instance", "trigger_crash_dump"),
+                                "resume_instance", "trigger_crash_dump", "set_admin_password",
+                                "get_console_output", "get_instance_diagnostics",
+                                "get_remote_console"),
                        objects=OBJECTS_1_0),
     )
 
@@ -75,3 +77,31 @@ class ComputeAPI(rpc.RPCAPI):
 
     def trigger_crash_dump(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "trigger_crash_dump", instance=instance)
+
+    def set_admin_password(self, ctxt: RequestContext, host: str, instance: Instance,
+                           new_pass: str) -> None:
+        """A call: :raises InstancePasswordSetFailed: :raises NotSupported:"""
+        self.prepare(server=host).call(ctxt, "set_admin_password", instance=instance,
+                                       new_pass=new_pass)
+
+    def get_console_output(self, ctxt: RequestContext, host: str, instance: Instance,
+                           tail_length: int | None) -> str:
+        """:raises ConsoleNotAvailable: :raises NotSupported:"""
+        result: str = self.prepare(server=host).call(
+            ctxt, "get_console_output", instance=instance, tail_length=tail_length)
+        return result
+
+    def get_instance_diagnostics(self, ctxt: RequestContext, host: str,
+                                 instance: Instance) -> dict[str, Any]:
+        """:raises InstanceInvalidState: not running. :raises NotSupported:"""
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "get_instance_diagnostics", instance=instance)
+        return result
+
+    def get_remote_console(self, ctxt: RequestContext, host: str, instance: Instance,
+                           protocol: str, console_type: str) -> dict[str, Any]:
+        """:raises ConsoleTypeUnavailable: :raises ConsoleTypeInvalid:"""
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "get_remote_console", instance=instance, protocol=protocol,
+            console_type=console_type)
+        return result

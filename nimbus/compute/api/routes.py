@@ -12,12 +12,14 @@ from starlette.responses import Response
 
 from nimbus.common.api.app import Request
 from nimbus.compute.api.handlers import (
+    consoles,
     extra_specs,
     flavor_access,
     flavors,
     instance_actions,
     keypairs,
     server_actions,
+    server_info,
     server_metadata,
     server_tags,
     servers,
@@ -79,10 +81,19 @@ SERVER_TAGS: dict[str, dict[str, Handler]] = {
                               "DELETE": server_tags.delete_tag},
 }
 
+SERVER_INFO: dict[str, dict[str, Handler]] = {
+    _SERVER + "/diagnostics": {"GET": server_info.show_diagnostics},
+    _SERVER + "/os-server-password": {"GET": server_info.show_password,
+                                      "DELETE": server_info.clear_password},
+    _SERVER + "/ips": {"GET": server_info.list_ips},
+    _SERVER + "/ips/{network_label}": {"GET": server_info.show_ips},
+    _SERVER + "/remote-consoles": {"POST": consoles.create_remote_console},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
 FAMILIES: list[dict[str, dict[str, Handler]]] = [
-    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS]
+    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

@@ -1,5 +1,6 @@
-"""Server metadata and server tags: changed in the server's cell, in the
-states Nova allows, each change moving the server's updated_at."""
+"""Server metadata, server tags and the password the metadata service keeps:
+changed in the server's cell, in the states Nova allows, each change moving
+the server's updated_at."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 # Where Nova lets metadata and tags change (metadata also needs no task).
 CHANGEABLE = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED)
 MAX_TAGS = 50
+# The metadata service keeps a guest's encrypted password in four system
+# metadata chunks of 255 characters.
+PASSWORD_KEYS = tuple(f"password_{i}" for i in range(4))
 
 
 def _invalid(found: Found, action: str, err: exc.UnexpectedTaskState,
@@ -128,3 +132,23 @@ def delete_tag(compute: Compute, found: Found, tag: str) -> None:
         except exc.UnexpectedTaskState as err:
             raise _invalid(found, "delete tag", err, vm_only=True) from None
         instance_items.delete_tag(conn, found.server.uuid, tag)
+
+
+# --- the metadata service's password ----------------------------------------------------------
+
+def password(found: Found) -> str:
+    sysmeta = found.server.system_metadata
+    return "".join(sysmeta.get(k) or "" for k in PASSWORD_KEYS)
+
+
+def set_password(compute: Compute, found: Found, value: str) -> None:
+    """Keep `value` (empty: clear it) as the metadata service does.
+
+    :raises InstanceNotReady: the server is not in a cell yet.
+    """
+    if found.cell is None:
+        raise exc.InstanceNotReady(instance_id=found.server.uuid)
+    chunks = {key: value[i * 255:(i + 1) * 255] for i, key in enumerate(PASSWORD_KEYS)}
+    with compute.cells.db(found.cell).writer() as conn:
+        instance_items.touch_if(conn, found.server.uuid)
+        instance_items.set_system_metadata(conn, found.server.uuid, chunks)

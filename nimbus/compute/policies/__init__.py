@@ -15,6 +15,7 @@ from oslo_policy import policy
 from nimbus.compute.policies import (
     base,
     flavors,
+    guest_access,
     guest_actions,
     instance_actions,
     keypairs,
@@ -24,7 +25,7 @@ from nimbus.compute.policies import (
 )
 
 MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
-                             instance_actions, server_metadata]
+                             guest_access, instance_actions, server_metadata]
 
 
 def list_rules() -> list[policy.RuleDefault]:

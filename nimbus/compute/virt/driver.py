@@ -266,7 +266,13 @@ class ComputeDriver(abc.ABC):
         raise self._unsupported("crash dumps")
 
     def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
+        """Nova's standard diagnostics (state, driver, hypervisor, cpu_details...)."""
         raise self._unsupported("diagnostics")
+
+    def get_remote_console(self, instance: Instance, protocol: str) -> dict[str, Any]:
+        """Where a console proxy reaches the guest's `protocol` (vnc, spice,
+        serial, mks) console: host, port and internal_access_path."""
+        raise self._unsupported(f"{protocol} consoles")
 
     def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
                                    dest_host: str, flavor: Any) -> dict[str, Any]:

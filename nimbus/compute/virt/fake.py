@@ -182,6 +182,7 @@ class FakeDriver(driver.ComputeDriver):
         return b"\0" * 1024
 
     def get_console_output(self, instance: Instance) -> str:
+        FailureInjector.check(self.host, "get_console_output")
         return "\n".join(self._get(instance).console) + "\n"
 
     def set_admin_password(self, instance: Instance, new_pass: str) -> None:

@@ -84,3 +84,49 @@ META_ITEM = _object({"meta": _METADATA}, ["meta"])
 TAGS = _object({"tags": {"type": "array", "maxItems": 50,
                          "items": {"type": "string", "pattern": "^[^,/]*$",
                                    "maxLength": 60}}}, ["tags"])
+
+# --- console, password, addresses, consoles ------------------------------------
+
+CONSOLE_OUTPUT = _object({"output": {"type": "string"}}, ["output"])
+PASSWORD = _object({"password": {"type": "string"}}, ["password"])
+_ADDRESSES = {
+    "type": "object",
+    "patternProperties": {"^[a-zA-Z0-9-_.]+$": {"type": "array", "items": _object(
+        {"version": {"enum": [4, 6]},
+         "addr": {"type": "string", "oneOf": [{"format": "ipv4"}, {"format": "ipv6"}]}},
+        ["version", "addr"])}},
+}
+ADDRESSES = _object({"addresses": _ADDRESSES}, ["addresses"])
+ADDRESSES_BY_NETWORK = _ADDRESSES
+
+# --- diagnostics (2.48) ------------------------------------------------------
+
+_NULLABLE_INT = {"type": ["integer", "null"]}
+# Tempest lists the drivers of its gate; the fake driver says "fake", as Nova's does.
+DIAGNOSTICS_V2_48 = _object({
+    "state": {"type": "string", "enum": ["pending", "running", "paused", "shutdown",
+                                         "crashed", "suspended"]},
+    "driver": {"type": "string", "enum": ["libvirt", "xenapi", "vmwareapi", "ironic",
+                                          "hyperv", "fake"]},
+    "hypervisor": {"type": ["string", "null"]}, "hypervisor_os": {"type": ["string", "null"]},
+    "uptime": _NULLABLE_INT, "config_drive": {"type": "boolean"},
+    "num_cpus": {"type": "integer"}, "num_nics": {"type": "integer"},
+    "num_disks": {"type": "integer"},
+    "memory_details": _object({"maximum": _NULLABLE_INT, "used": _NULLABLE_INT},
+                              ["maximum", "used"]),
+    "cpu_details": {"type": "array", "items": _object(
+        {"id": _NULLABLE_INT, "time": _NULLABLE_INT, "utilisation": _NULLABLE_INT},
+        ["id", "time", "utilisation"])},
+    "nic_details": {"type": "array", "items": _object(
+        {k: _NULLABLE_INT for k in ("rx_octets", "rx_errors", "rx_drop", "rx_packets",
+                                    "rx_rate", "tx_octets", "tx_errors", "tx_drop",
+                                    "tx_packets", "tx_rate")}
+        | {"mac_address": {"type": ["string", "null"]}},
+        ["mac_address", "rx_octets", "rx_errors", "rx_drop", "rx_packets", "rx_rate",
+         "tx_octets", "tx_errors", "tx_drop", "tx_packets", "tx_rate"])},
+    "disk_details": {"type": "array", "items": _object(
+        {k: _NULLABLE_INT for k in ("read_bytes", "read_requests", "write_bytes",
+                                    "write_requests", "errors_count")},
+        ["read_bytes", "read_requests", "write_bytes", "write_requests", "errors_count"])},
+}, ["state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus",
+    "num_nics", "num_disks", "memory_details", "cpu_details", "nic_details", "disk_details"])

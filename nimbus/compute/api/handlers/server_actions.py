@@ -16,12 +16,18 @@ from starlette.responses import Response
 from nimbus.common.api import errors
 from nimbus.common.api.app import Request
 from nimbus.compute.api.common import handler
-from nimbus.compute.api.handlers import actions_guest, actions_lock, actions_power
+from nimbus.compute.api.handlers import (
+    actions_access,
+    actions_guest,
+    actions_lock,
+    actions_power,
+)
 
 Action = Callable[[Request], Response]
 
 # Modules whose ACTIONS tables make up the action routes.
-ACTION_MODULES: list[ModuleType] = [actions_power, actions_guest, actions_lock]
+ACTION_MODULES: list[ModuleType] = [actions_power, actions_guest, actions_lock,
+                                    actions_access]
 
 
 def actions() -> dict[str, Action]:

@@ -3,6 +3,7 @@ os-stop and os-start, one schema per action (and microversion) as Nova's."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -41,3 +42,27 @@ LOCK_V2_73 = _with("lock", {"locked_reason": {"type": "string", "minLength": 1,
 UNLOCK = _any_value("unlock")
 RESET_STATE = _with("os-resetState", {"state": {"type": "string",
                                                 "enum": ["active", "error"]}}, ["state"])
+
+CHANGE_PASSWORD = _with("changePassword", {"adminPass": {"type": "string"}}, ["adminPass"])
+# -1 (or null) means all of it; a string of digits is accepted too.
+GET_CONSOLE_OUTPUT = _with("os-getConsoleOutput", {"length": {
+    "type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$", "minimum": -1}}, [])
+
+_PROTOCOLS = ["vnc", "spice", "serial", "rdp"]
+_TYPES = ["novnc", "xvpvnc", "spice-html5", "serial", "rdp-html5"]
+REMOTE_CONSOLE_V2_6: dict[str, Any] = {
+    "type": "object",
+    "properties": {"remote_console": {
+        "type": "object",
+        "properties": {"protocol": {"type": "string", "enum": _PROTOCOLS},
+                       "type": {"type": "string", "enum": _TYPES}},
+        "required": ["protocol", "type"], "additionalProperties": False}},
+    "required": ["remote_console"], "additionalProperties": False,
+}
+REMOTE_CONSOLE_V2_8 = copy.deepcopy(REMOTE_CONSOLE_V2_6)
+_console = REMOTE_CONSOLE_V2_8["properties"]["remote_console"]["properties"]
+_console["protocol"]["enum"].append("mks")
+_console["type"]["enum"].append("webmks")
+REMOTE_CONSOLE_V2_99 = copy.deepcopy(REMOTE_CONSOLE_V2_8)
+REMOTE_CONSOLE_V2_99["properties"]["remote_console"]["properties"]["type"]["enum"].append(
+    "spice-direct")
