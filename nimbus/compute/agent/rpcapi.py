@@ -30,7 +30,7 @@ class ComputeAPI(rpc.RPCAPI):
                                 "pause_instance", "unpause_instance", "suspend_instance",
                                 "resume_instance", "trigger_crash_dump", "set_admin_password",
                                 "get_console_output", "get_instance_diagnostics",
-                                "get_remote_console"),
+                                "get_remote_console", "external_instance_event"),
                        objects=OBJECTS_1_0),
     )
 
@@ -105,3 +105,11 @@ class ComputeAPI(rpc.RPCAPI):
             ctxt, "get_remote_console", instance=instance, protocol=protocol,
             console_type=console_type)
         return result
+
+    # --- external events ----------------------------------------------
+
+    def external_instance_event(self, ctxt: RequestContext, host: str,
+                                instances: list[Instance],
+                                events: list[dict[str, Any]]) -> None:
+        self.prepare(server=host).cast(ctxt, "external_instance_event", instances=instances,
+                                       events=events)

@@ -19,6 +19,7 @@ from nimbus.compute.api.handlers import (
     instance_actions,
     keypairs,
     server_actions,
+    server_external_events,
     server_info,
     server_metadata,
     server_tags,
@@ -90,10 +91,15 @@ SERVER_INFO: dict[str, dict[str, Handler]] = {
     _SERVER + "/remote-consoles": {"POST": consoles.create_remote_console},
 }
 
+EXTERNAL_EVENTS: dict[str, dict[str, Handler]] = {
+    "/os-server-external-events": {"POST": server_external_events.create_events},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
 FAMILIES: list[dict[str, dict[str, Handler]]] = [
-    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO]
+    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO,
+    EXTERNAL_EVENTS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

@@ -20,12 +20,14 @@ from nimbus.compute.policies import (
     instance_actions,
     keypairs,
     server_actions,
+    server_external_events,
     server_metadata,
     servers,
 )
 
 MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
-                             guest_access, instance_actions, server_metadata]
+                             guest_access, instance_actions, server_metadata,
+                             server_external_events]
 
 
 def list_rules() -> list[policy.RuleDefault]:

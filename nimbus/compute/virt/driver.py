@@ -274,6 +274,11 @@ class ComputeDriver(abc.ABC):
         serial, mks) console: host, port and internal_access_path."""
         raise self._unsupported(f"{protocol} consoles")
 
+    def power_update_event(self, instance: Instance, target_power_state: str) -> None:
+        """The hypervisor's owner powered the guest on or off out of band
+        (POWER_ON / POWER_OFF, Nova's power-update external event)."""
+        raise self._unsupported("power update events")
+
     def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
                                    dest_host: str, flavor: Any) -> dict[str, Any]:
         """Stop the instance and hand its disks to `dest_host`; return what the

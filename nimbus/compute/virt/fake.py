@@ -193,6 +193,10 @@ class FakeDriver(driver.ComputeDriver):
         FailureInjector.check(self.host, "trigger_crash_dump")
         self._get(instance).console.append("crash dump triggered (NMI)")
 
+    def power_update_event(self, instance: Instance, target_power_state: str) -> None:
+        self._set_power(instance, "power_update_event",
+                        states.RUNNING if target_power_state == "POWER_ON" else states.SHUTDOWN)
+
     def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
         fake = self._get(instance)
         return {"state": states.POWER_STATE_NAMES[fake.power_state], "driver": "fake",

@@ -130,3 +130,24 @@ DIAGNOSTICS_V2_48 = _object({
         ["read_bytes", "read_requests", "write_bytes", "write_requests", "errors_count"])},
 }, ["state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus",
     "num_nics", "num_disks", "memory_details", "cpu_details", "nic_details", "disk_details"])
+
+# --- external events ----------------------------------------------------------
+
+_EVENT_NAMES = ["network-changed", "network-vif-plugged", "network-vif-unplugged",
+                "network-vif-deleted"]
+
+
+def external_events(version: str) -> dict[str, Any]:
+    names = list(_EVENT_NAMES)
+    for since, name in (("2.51", "volume-extended"), ("2.76", "power-update"),
+                        ("2.82", "accelerator-request-bound")):
+        if _at_least(version, since):
+            names.append(name)
+    item = _object({
+        "server_uuid": {"type": "string", "format": "uuid"},
+        "name": {"type": "string", "enum": names},
+        "status": {"type": "string", "enum": ["failed", "completed", "in-progress"]},
+        "tag": {"type": "string", "maxLength": 255},
+        "code": {"type": "integer", "enum": [200, 400, 404, 422]},
+    }, ["server_uuid", "name", "code", "status"])
+    return _object({"events": {"type": "array", "minItems": 1, "items": item}}, ["events"])
