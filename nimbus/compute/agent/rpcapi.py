@@ -30,7 +30,8 @@ class ComputeAPI(rpc.RPCAPI):
                                 "pause_instance", "unpause_instance", "suspend_instance",
                                 "resume_instance", "trigger_crash_dump", "set_admin_password",
                                 "get_console_output", "get_instance_diagnostics",
-                                "get_remote_console", "external_instance_event"),
+                                "get_remote_console", "soft_delete_instance",
+                                "restore_instance", "external_instance_event"),
                        objects=OBJECTS_1_0),
     )
 
@@ -106,7 +107,14 @@ class ComputeAPI(rpc.RPCAPI):
             console_type=console_type)
         return result
 
-    # --- external events ----------------------------------------------
+    # --- soft deletes, external events ----------------------------------------------
+
+    def soft_delete_instance(self, ctxt: RequestContext, host: str,
+                             instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "soft_delete_instance", instance=instance)
+
+    def restore_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "restore_instance", instance=instance)
 
     def external_instance_event(self, ctxt: RequestContext, host: str,
                                 instances: list[Instance],

@@ -1,5 +1,5 @@
 """Server actions on the guest and its record: reboot, pause, suspend, crash
-dumps, locks and state resets."""
+dumps, locks, state resets, soft-delete restore and force delete."""
 
 from __future__ import annotations
 
@@ -33,4 +33,8 @@ RULES = [
             "admin's lock for an owner).", "unlock"),
     _action("os-admin-actions:reset_state", ADMIN,
             "Reset the state of a server to active or error.", "os-resetState"),
+    _action("os-deferred-delete:restore", PROJECT_MEMBER_OR_ADMIN,
+            "Restore a soft-deleted server.", "restore"),
+    _action("os-deferred-delete:force", PROJECT_MEMBER_OR_ADMIN,
+            "Delete a server at once, soft-deleted or not.", "forceDelete"),
 ]

@@ -18,6 +18,7 @@ from nimbus.common.api.app import Request
 from nimbus.compute.api.common import handler
 from nimbus.compute.api.handlers import (
     actions_access,
+    actions_deferred_delete,
     actions_guest,
     actions_lock,
     actions_power,
@@ -27,7 +28,7 @@ Action = Callable[[Request], Response]
 
 # Modules whose ACTIONS tables make up the action routes.
 ACTION_MODULES: list[ModuleType] = [actions_power, actions_guest, actions_lock,
-                                    actions_access]
+                                    actions_deferred_delete, actions_access]
 
 
 def actions() -> dict[str, Action]:

@@ -43,6 +43,9 @@ UNLOCK = _any_value("unlock")
 RESET_STATE = _with("os-resetState", {"state": {"type": "string",
                                                 "enum": ["active", "error"]}}, ["state"])
 
+RESTORE = _any_value("restore")
+FORCE_DELETE = _any_value("forceDelete")
+
 CHANGE_PASSWORD = _with("changePassword", {"adminPass": {"type": "string"}}, ["adminPass"])
 # -1 (or null) means all of it; a string of digits is accepted too.
 GET_CONSOLE_OUTPUT = _with("os-getConsoleOutput", {"length": {
