@@ -14,9 +14,11 @@ import pytest
 
 from nimbus.compute import quotas
 from tests.functional.compute.conftest import SERVICES, Person, new_flavor
+from tests.functional.compute.test_cli import _env
 from tests.functional.compute.test_guest_actions import action, events_of, states_of
 from tests.functional.compute.test_servers import allocations, boot, wait_for
 from tests.support.backends import fresh_database
+from tests.support.cli import cli
 from tests.support.cloud import RunningCloud
 
 RECLAIM_AFTER = 5  # seconds; the periodic task runs as often
@@ -64,6 +66,9 @@ def test_delete_then_restore(cloud: RunningCloud, admin: Person, alice: Person,
     listed = alice.http("GET", "/servers").json()["servers"]
     assert server in [s["id"] for s in listed]
     alice.conn.compute.restore_server(server)
+    wait_for(alice, server, "ACTIVE")
+    soft_delete(alice, server)
+    cli(cloud, "server", "restore", server, env=_env(cloud, alice))
     wait_for(alice, server, "ACTIVE")
     assert states_of(alice, server) == ("ACTIVE", "active", None, 1)
     assert [e["event"] for e in events_of(alice, server, "restore")] == [

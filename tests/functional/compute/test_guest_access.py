@@ -15,8 +15,10 @@ from nimbus.compute.virt import driver as virt
 from nimbus.compute.virt.fake import FailureInjector
 from tests.functional.compute import action_shapes as shapes
 from tests.functional.compute.conftest import Person, new_flavor
+from tests.functional.compute.test_cli import _env
 from tests.functional.compute.test_guest_actions import action, events_of, states_of
 from tests.functional.compute.test_servers import boot, wait_for
+from tests.support.cli import cli
 from tests.support.cloud import RunningCloud
 
 
@@ -102,6 +104,13 @@ def test_console_output(alice: Person, server: str) -> None:
                 {"os-getConsoleOutput": {"length": "ten"}},
                 {"os-getConsoleOutput": {"lines": 1}}):
         assert action(alice, server, bad).status_code == 400, bad
+
+
+def test_console_log_with_the_cli(cloud: RunningCloud, alice: Person, server: str) -> None:
+    whole = action(alice, server, {"os-getConsoleOutput": {}}).json()["output"]
+    shown = cli(cloud, "console", "log", "show", "--lines", "3", server,
+                env=_env(cloud, alice)).stdout
+    assert shown.rstrip("\n") == "\n".join(whole.split("\n")[-3:]).rstrip("\n")
 
 
 def test_console_output_when_the_guest_has_none(cloud: RunningCloud, admin: Person,
