@@ -174,3 +174,47 @@ class Forbidden(ComputeError):
 
 class ServerGroupNotFound(NotFound):
     msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class InstanceNotReady(Conflict):
+    """The server is on no host (yet): an action that needs its agent waits."""
+
+    msg_fmt = "Instance %(instance_id)s is not ready"
+
+
+class InstancePasswordSetFailed(Conflict):
+    msg_fmt = "Failed to set admin password on %(instance)s because %(reason)s"
+
+
+class ConsoleNotAvailable(NotFound):
+    msg_fmt = "Guest does not have a console available."
+
+
+class ConsoleTypeInvalid(Invalid):
+    msg_fmt = "Invalid console type %(console_type)s"
+
+
+class ConsoleTypeUnavailable(Invalid):
+    msg_fmt = "Unavailable console type %(console_type)s."
+
+
+class NotSupported(ComputeError):
+    """What the virt driver of the server's host cannot do; Nova answers 501."""
+
+    msg_fmt = "The requested functionality is not supported."
+
+
+class MetadataLimitExceeded(QuotaExceeded):
+    msg_fmt = "Maximum number of metadata items exceeds %(allowed)d"
+
+
+class MetadataItemNotFound(NotFound):
+    msg_fmt = "Metadata item was not found"
+
+
+class InstanceTagNotFound(NotFound):
+    msg_fmt = "Instance %(instance_id)s has no tag '%(tag)s'"
+
+
+class TooManyTags(Invalid):
+    msg_fmt = "The number of tags exceeded the per-server limit %(limit)d"

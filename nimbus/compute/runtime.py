@@ -190,6 +190,10 @@ class ComputeRuntime:
                            lambda: manager.heartbeat(internal_context()))
         self.periodics.add(f"resources {host}", group.update_resources_interval,
                            lambda: manager.update_available_resource(internal_context()))
+        if group.reclaim_instance_interval > 0:
+            # Nova runs it every minute; never less often than servers expire.
+            self.periodics.add(f"reclaim {host}", min(group.reclaim_instance_interval, 60),
+                               lambda: manager.reclaim_queued_deletes(internal_context()))
         return manager
 
     def _register_service(self, binary: str, topic: str) -> None:

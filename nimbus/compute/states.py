@@ -143,3 +143,13 @@ def allowed(vm_state: str, task_state: str | None, vm_states: Iterable[str] | No
     if vm_states is not None and vm_state not in vm_states:
         return False
     return task_states is None or task_state in task_states
+
+
+# --- which states an action starts from (Nova's vm_states / task_states lists) ---
+ALLOW_SOFT_REBOOT = (ACTIVE,)
+ALLOW_HARD_REBOOT = (ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR)
+# A hard reboot may also cut short a reboot or a pause/suspend/resume under way.
+ALLOW_REBOOT_TASKS: tuple[str | None, ...] = (
+    None, REBOOTING, REBOOT_PENDING, REBOOT_STARTED, RESUMING, REBOOTING_HARD, UNPAUSING,
+    PAUSING, SUSPENDING)
+ALLOW_TRIGGER_CRASH_DUMP = (ACTIVE, PAUSED, RESCUED, RESIZED, ERROR)

@@ -17,7 +17,7 @@ import logging
 import threading
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from oslo_config import cfg
@@ -30,6 +30,7 @@ from nimbus.compute.conductor.rpcapi import ConductorAPI
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.placement import PlacementClient
 from nimbus.compute.virt.driver import ComputeDriver
+from nimbus.compute.virt.driver import InstanceNotFound as DriverInstanceNotFound
 
 LOG = logging.getLogger(__name__)
 
@@ -113,3 +114,43 @@ class AgentBase:
             self.placement.delete_allocations(instance_uuid)
         except Exception:
             LOG.exception("Could not delete the allocations of %s", instance_uuid)
+
+    def _power_state(self, instance: Instance) -> int:
+        """What the hypervisor says; NOSTATE when it does not know the instance."""
+        try:
+            return self.driver.get_info(instance).power_state
+        except DriverInstanceNotFound:
+            return states.NOSTATE
+
+    def _fault(self, ctxt: RequestContext, instance: Instance, error: BaseException) -> None:
+        """Record `error` as a fault of the instance (shown once it is in ERROR)."""
+        message = str(error) or type(error).__name__
+        self._quietly(self.conductor.instance_fault_create, ctxt, instance.uuid, 500,
+                      message, "".join(traceback.format_exception(error)), self.host)
+
+    @contextlib.contextmanager
+    def _guarded(self, ctxt: RequestContext, instance: Instance, name: str,
+                 revert_task: bool = True,
+                 on_error: Callable[[], dict[str, Any]] | None = None) -> Iterator[None]:
+        """Nova's wrap_instance_event, wrap_instance_fault and reverts_task_state
+        around one operation: the event ``compute_<name>`` is recorded, and a
+        failure leaves a fault, then no task state (unless another action took
+        the instance over meanwhile) and what `on_error` says (say, ERROR),
+        before it is raised again."""
+        # The event finishes last, so that a finished event means final states.
+        with self._event(ctxt, instance.uuid, name):
+            try:
+                yield
+            except exc.UnexpectedTaskState:
+                raise  # preempted by another action: its task state stays
+            except Exception as err:
+                self._fault(ctxt, instance, err)
+                values = {"task_state": None} if revert_task else {}
+                if on_error is not None:
+                    values.update(on_error())
+                if values:
+                    try:
+                        self._update(ctxt, instance, values)
+                    except exc.NotFound:
+                        LOG.info("Instance %s went away during %s", instance.uuid, name)
+                raise

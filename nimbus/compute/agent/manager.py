@@ -15,6 +15,9 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
+from nimbus.compute.agent.deferred_delete import DeferredDeleteMixin
+from nimbus.compute.agent.events import EventsMixin
+from nimbus.compute.agent.guest import GuestMixin
 from nimbus.compute.agent.power import PowerMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
 from nimbus.compute.objects.instance import Instance
@@ -25,7 +28,8 @@ LOG = logging.getLogger(__name__)
 __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-class ComputeManager(BuildMixin, PowerMixin, AgentBase):
+class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, EventsMixin,
+                     AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------

@@ -12,11 +12,17 @@ from starlette.responses import Response
 
 from nimbus.common.api.app import Request
 from nimbus.compute.api.handlers import (
+    consoles,
     extra_specs,
     flavor_access,
     flavors,
+    instance_actions,
     keypairs,
     server_actions,
+    server_external_events,
+    server_info,
+    server_metadata,
+    server_tags,
     servers,
     versions,
 )
@@ -54,9 +60,46 @@ SERVERS: dict[str, dict[str, Handler]] = {
     _SERVER + "/action": {"POST": server_actions.server_action},
 }
 
+INSTANCE_ACTIONS: dict[str, dict[str, Handler]] = {
+    _SERVER + "/os-instance-actions": {"GET": instance_actions.list_instance_actions},
+    _SERVER + "/os-instance-actions/{request_id}": {
+        "GET": instance_actions.show_instance_action},
+}
+
+SERVER_METADATA: dict[str, dict[str, Handler]] = {
+    _SERVER + "/metadata": {"GET": server_metadata.list_metadata,
+                            "POST": server_metadata.create_metadata,
+                            "PUT": server_metadata.replace_metadata},
+    _SERVER + "/metadata/{key}": {"GET": server_metadata.show_metadata_item,
+                                  "PUT": server_metadata.update_metadata_item,
+                                  "DELETE": server_metadata.delete_metadata_item},
+}
+
+SERVER_TAGS: dict[str, dict[str, Handler]] = {
+    _SERVER + "/tags": {"GET": server_tags.list_tags, "PUT": server_tags.replace_tags,
+                        "DELETE": server_tags.delete_tags},
+    _SERVER + "/tags/{tag}": {"GET": server_tags.check_tag, "PUT": server_tags.add_tag,
+                              "DELETE": server_tags.delete_tag},
+}
+
+SERVER_INFO: dict[str, dict[str, Handler]] = {
+    _SERVER + "/diagnostics": {"GET": server_info.show_diagnostics},
+    _SERVER + "/os-server-password": {"GET": server_info.show_password,
+                                      "DELETE": server_info.clear_password},
+    _SERVER + "/ips": {"GET": server_info.list_ips},
+    _SERVER + "/ips/{network_label}": {"GET": server_info.show_ips},
+    _SERVER + "/remote-consoles": {"POST": consoles.create_remote_console},
+}
+
+EXTERNAL_EVENTS: dict[str, dict[str, Handler]] = {
+    "/os-server-external-events": {"POST": server_external_events.create_events},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
-FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS]
+FAMILIES: list[dict[str, dict[str, Handler]]] = [
+    FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO,
+    EXTERNAL_EVENTS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

@@ -21,7 +21,7 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.cells import Cells
 from nimbus.compute.conductor.rpcapi import ConductorAPI
-from nimbus.compute.db import build_requests, mappings
+from nimbus.compute.db import build_requests, mappings, server_groups
 from nimbus.compute.db.cell import actions, compute_nodes, services
 from nimbus.compute.db.cell import instances as cell_instances
 from nimbus.compute.db.mappings import CellMapping
@@ -94,6 +94,8 @@ class ConductorManager:
             with self.api_db.writer() as conn:
                 mappings.update_instance_mapping(conn, instance_uuid, queued_for_delete=True)
                 build_requests.delete_spec(conn, instance_uuid)
+                # A soft-deleted server kept its groups until it was reclaimed.
+                server_groups.remove_member(conn, instance_uuid)
 
     def instances_on_host(self, ctxt: RequestContext, host: str) -> list[Instance]:
         with self._cell_db().reader() as conn:

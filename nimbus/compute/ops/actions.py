@@ -25,8 +25,13 @@ if TYPE_CHECKING:
 
 
 def check_state(found: Found, name: str, vm_states: Iterable[str] | None,
-                task_states: Iterable[str | None] | None = (None,)) -> None:
-    """:raises InstanceInvalidState: (409) in Nova's words."""
+                task_states: Iterable[str | None] | None = (None,),
+                must_have_launched: bool = True) -> None:
+    """Nova's check_instance_state: the vm_state, the task_state, and (unless
+    told otherwise) a server that has run at least once.
+
+    :raises InstanceInvalidState: (409) in Nova's words.
+    """
     server = found.server
     if found.cell is None:
         raise exc.InstanceInvalidState(action=name, instance_uuid=server.uuid,
@@ -37,6 +42,19 @@ def check_state(found: Found, name: str, vm_states: Iterable[str] | None,
     if task_states is not None and server.task_state not in set(task_states):
         raise exc.InstanceInvalidState(action=name, instance_uuid=server.uuid,
                                        attr="task_state", state=server.task_state)
+    if must_have_launched and server.launched_at is None:
+        raise exc.InstanceInvalidState(action=name, instance_uuid=server.uuid,
+                                       attr="launched_at", state=None)
+
+
+def check_host(found: Found) -> str:
+    """Nova's check_instance_host: the host whose agent an action needs.
+
+    :raises InstanceNotReady: (409) the server is on no host.
+    """
+    if found.cell is None or not found.server.host:
+        raise exc.InstanceNotReady(instance_id=found.server.uuid)
+    return found.server.host
 
 
 def check_lock(found: Found, is_admin: bool) -> None:
@@ -48,15 +66,19 @@ def check_lock(found: Found, is_admin: bool) -> None:
 def begin(compute: Compute, ctx: RequestContext, found: Found, *, name: str,
           vm_states: Iterable[str] | None, task_states: Iterable[str | None] | None = (None,),
           values: dict[str, Any] | None = None, record_as: str | None = None,
-          is_admin: bool = False, check_locked: bool = True) -> InstanceRecord:
+          is_admin: bool = False, check_locked: bool = True, needs_host: bool = False,
+          must_have_launched: bool = True) -> InstanceRecord:
     """Check, then change the server (typically its task_state) and record the
     instance action `record_as` (default `name`) at once; the changed record.
 
-    :raises InstanceInvalidState: :raises InstanceIsLocked: (both 409)
+    :raises InstanceInvalidState: :raises InstanceIsLocked:
+    :raises InstanceNotReady: (all 409)
     """
     if check_locked:
         check_lock(found, is_admin)
-    check_state(found, name, vm_states, task_states)
+    if needs_host:
+        check_host(found)
+    check_state(found, name, vm_states, task_states, must_have_launched)
     assert found.cell is not None
     server = found.server
     expected = None if task_states is None else list(task_states)

@@ -12,9 +12,22 @@ from types import ModuleType
 
 from oslo_policy import policy
 
-from nimbus.compute.policies import base, flavors, keypairs, server_actions, servers
+from nimbus.compute.policies import (
+    base,
+    flavors,
+    guest_access,
+    guest_actions,
+    instance_actions,
+    keypairs,
+    server_actions,
+    server_external_events,
+    server_metadata,
+    servers,
+)
 
-MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions]
+MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
+                             guest_access, instance_actions, server_metadata,
+                             server_external_events]
 
 
 def list_rules() -> list[policy.RuleDefault]:

@@ -266,7 +266,18 @@ class ComputeDriver(abc.ABC):
         raise self._unsupported("crash dumps")
 
     def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
+        """Nova's standard diagnostics (state, driver, hypervisor, cpu_details...)."""
         raise self._unsupported("diagnostics")
+
+    def get_remote_console(self, instance: Instance, protocol: str) -> dict[str, Any]:
+        """Where a console proxy reaches the guest's `protocol` (vnc, spice,
+        serial, mks) console: host, port and internal_access_path."""
+        raise self._unsupported(f"{protocol} consoles")
+
+    def power_update_event(self, instance: Instance, target_power_state: str) -> None:
+        """The hypervisor's owner powered the guest on or off out of band
+        (POWER_ON / POWER_OFF, Nova's power-update external event)."""
+        raise self._unsupported("power update events")
 
     def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
                                    dest_host: str, flavor: Any) -> dict[str, Any]:

@@ -182,6 +182,7 @@ class FakeDriver(driver.ComputeDriver):
         return b"\0" * 1024
 
     def get_console_output(self, instance: Instance) -> str:
+        FailureInjector.check(self.host, "get_console_output")
         return "\n".join(self._get(instance).console) + "\n"
 
     def set_admin_password(self, instance: Instance, new_pass: str) -> None:
@@ -191,6 +192,10 @@ class FakeDriver(driver.ComputeDriver):
     def trigger_crash_dump(self, instance: Instance) -> None:
         FailureInjector.check(self.host, "trigger_crash_dump")
         self._get(instance).console.append("crash dump triggered (NMI)")
+
+    def power_update_event(self, instance: Instance, target_power_state: str) -> None:
+        self._set_power(instance, "power_update_event",
+                        states.RUNNING if target_power_state == "POWER_ON" else states.SHUTDOWN)
 
     def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
         fake = self._get(instance)

@@ -20,7 +20,7 @@ from nimbus.compute.api.schemas.common import to_bool
 from nimbus.compute.api.views import servers as views
 from nimbus.compute.db import build_requests, flavors, server_groups
 from nimbus.compute.db.cell import instances as cell_instances
-from nimbus.compute.ops import boot, delete, listing, lookup
+from nimbus.compute.ops import boot, listing, lookup, soft_delete
 
 POLICY = "os_compute_api:servers:"
 
@@ -443,7 +443,7 @@ def delete_server(req: Request) -> Response:
     found = find(req)
     req.context.can(POLICY + "delete", target(req, found.server.project_id))
     try:
-        delete.delete(compute(req), req.context, found, common.is_admin(req))
+        soft_delete.delete(compute(req), req.context, found, common.is_admin(req))
     except exc.InstanceIsLocked as err:
         raise errors.Conflict(str(err)) from None
     return empty_response(204)
