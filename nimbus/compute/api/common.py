@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from nimbus.common.api import errors, validation
 from nimbus.common.api.app import Request
+from nimbus.common.messaging import oslo_messaging
 from nimbus.compute import exceptions as exc
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ def handler(min_version: str | None = None) -> Callable[[Handler], Handler]:
                 raise errors.Forbidden(str(err)) from None
             except exc.ServiceUnavailable as err:
                 raise errors.ServiceUnavailable(str(err)) from None
+            except oslo_messaging.MessagingTimeout:
+                # An agent or conductor that did not answer a call: say so
+                # rather than fail with a 500.
+                raise errors.ServiceUnavailable(
+                    "A compute service did not answer in time; try again later.") from None
 
         return wrapper
 

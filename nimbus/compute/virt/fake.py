@@ -199,7 +199,7 @@ class FakeDriver(driver.ComputeDriver):
 
     def get_diagnostics(self, instance: Instance) -> dict[str, Any]:
         fake = self._get(instance)
-        return {"state": states.POWER_STATE_NAMES[fake.power_state], "driver": "fake",
+        return {"state": states.POWER_STATE_NAMES[fake.power_state], "driver": "libvirt",
                 "hypervisor": "fake", "hypervisor_os": "fake", "uptime": 46664,
                 "config_drive": False, "num_cpus": instance.vcpus,
                 "num_nics": 0, "num_disks": 1,

@@ -102,12 +102,12 @@ ADDRESSES_BY_NETWORK = _ADDRESSES
 # --- diagnostics (2.48) ------------------------------------------------------
 
 _NULLABLE_INT = {"type": ["integer", "null"]}
-# Tempest lists the drivers of its gate; the fake driver says "fake", as Nova's does.
+# The driver names Nova's Diagnostics object allows (the fake driver says libvirt, as Nova's).
 DIAGNOSTICS_V2_48 = _object({
     "state": {"type": "string", "enum": ["pending", "running", "paused", "shutdown",
                                          "crashed", "suspended"]},
     "driver": {"type": "string", "enum": ["libvirt", "xenapi", "vmwareapi", "ironic",
-                                          "hyperv", "fake"]},
+                                          "hyperv"]},
     "hypervisor": {"type": ["string", "null"]}, "hypervisor_os": {"type": ["string", "null"]},
     "uptime": _NULLABLE_INT, "config_drive": {"type": "boolean"},
     "num_cpus": {"type": "integer"}, "num_nics": {"type": "integer"},

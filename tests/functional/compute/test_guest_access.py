@@ -178,14 +178,14 @@ def test_diagnostics_standard_and_legacy(admin: Person, alice: Person, server: s
     assert standard.status_code == 200, standard.text
     shapes.check(shapes.DIAGNOSTICS_V2_48, standard.json())
     body = standard.json()
-    assert (body["state"], body["driver"], body["num_cpus"]) == ("running", "fake", 2)
+    assert (body["state"], body["driver"], body["num_cpus"]) == ("running", "libvirt", 2)
     assert body["memory_details"] == {"maximum": 128, "used": 0}
     legacy = admin.http("GET", path, version="2.47").json()
     assert legacy["memory"] == 128 * 1024
     assert set(legacy) >= {"cpu0_time", "cpu1_time", "vda_read", "vda_write_req",
                            "vda_errors"}
     sdk = admin.conn.compute.get_server_diagnostics(server)
-    assert sdk.driver == "fake"
+    assert sdk.driver == "libvirt"
 
 
 def test_diagnostics_of_a_stopped_server_is_409(admin: Person, alice: Person,
