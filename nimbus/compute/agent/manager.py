@@ -1,7 +1,8 @@
 """The server side of a compute agent: one host's instances, through its virt driver.
 
 The operations come in families, one mixin module each (builds.py, and
-those added beside it); AgentBase (base.py) holds what they share.
+those added beside it: resize.py for resizes and cold migrations, which
+shares moving.py with the moves to come); AgentBase (base.py) holds what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
 from nimbus.compute.agent.power import PowerMixin
+from nimbus.compute.agent.resize import ResizeMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.virt import driver as virt
@@ -25,7 +27,7 @@ LOG = logging.getLogger(__name__)
 __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-class ComputeManager(BuildMixin, PowerMixin, AgentBase):
+class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from typing import Any
 
 from nimbus.common import rpc
 from nimbus.common.context import RequestContext
+from nimbus.compute.objects.flavor import Flavor
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
+from nimbus.compute.objects.migration import Migration
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
 
@@ -26,7 +28,10 @@ class ComputeAPI(rpc.RPCAPI):
     HISTORY = (
         rpc.APIVersion("1.0", "first version",
                        methods=("build_and_run_instance", "terminate_instance",
-                                "stop_instance", "start_instance"),
+                                "stop_instance", "start_instance",
+                                # resize and cold migration (agent/resize.py)
+                                "prep_resize", "resize_instance", "finish_resize",
+                                "confirm_resize", "revert_resize", "finish_revert_resize"),
                        objects=OBJECTS_1_0),
     )
 
@@ -51,3 +56,46 @@ class ComputeAPI(rpc.RPCAPI):
 
     def start_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "start_instance", instance=instance)
+
+    # --- resize and cold migration ----------------------------------------------------
+
+    def prep_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                    migration: Migration, flavor: Flavor, image: ImageMeta,
+                    clean_shutdown: bool = True) -> None:
+        """To the destination: get ready to receive `instance`."""
+        self.prepare(server=host).cast(ctxt, "prep_resize", instance=instance,
+                                       migration=migration, flavor=flavor, image=image,
+                                       clean_shutdown=clean_shutdown)
+
+    def resize_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        migration: Migration, flavor: Flavor, image: ImageMeta,
+                        clean_shutdown: bool = True) -> None:
+        """To the source: stop the instance and hand its disks over."""
+        self.prepare(server=host).cast(ctxt, "resize_instance", instance=instance,
+                                       migration=migration, flavor=flavor, image=image,
+                                       clean_shutdown=clean_shutdown)
+
+    def finish_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                      migration: Migration, disk_info: dict[str, Any],
+                      image: ImageMeta) -> None:
+        """To the destination: start the instance with its new flavor."""
+        self.prepare(server=host).cast(ctxt, "finish_resize", instance=instance,
+                                       migration=migration, disk_info=disk_info, image=image)
+
+    def confirm_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                       migration: Migration) -> None:
+        """To the source: drop what the resize left there."""
+        self.prepare(server=host).cast(ctxt, "confirm_resize", instance=instance,
+                                       migration=migration)
+
+    def revert_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                      migration: Migration) -> None:
+        """To the destination: drop the resized instance, then hand back to the source."""
+        self.prepare(server=host).cast(ctxt, "revert_resize", instance=instance,
+                                       migration=migration)
+
+    def finish_revert_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                             migration: Migration) -> None:
+        """To the source: bring the instance back as it was."""
+        self.prepare(server=host).cast(ctxt, "finish_revert_resize", instance=instance,
+                                       migration=migration)

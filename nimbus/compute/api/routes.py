@@ -16,6 +16,7 @@ from nimbus.compute.api.handlers import (
     flavor_access,
     flavors,
     keypairs,
+    migrations,
     server_actions,
     servers,
     versions,
@@ -54,9 +55,13 @@ SERVERS: dict[str, dict[str, Handler]] = {
     _SERVER + "/action": {"POST": server_actions.server_action},
 }
 
+MIGRATIONS: dict[str, dict[str, Handler]] = {
+    "/os-migrations": {"GET": migrations.list_migrations},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
-FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS]
+FAMILIES: list[dict[str, dict[str, Handler]]] = [FLAVORS, KEYPAIRS, SERVERS, MIGRATIONS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

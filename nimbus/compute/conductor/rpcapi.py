@@ -12,8 +12,10 @@ from typing import Any
 
 from nimbus.common import rpc
 from nimbus.common.context import RequestContext
+from nimbus.compute.objects.flavor import Flavor
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
+from nimbus.compute.objects.migration import Migration
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
 
@@ -33,7 +35,9 @@ class ConductorAPI(rpc.RPCAPI):
             methods=("schedule_and_build_instances", "build_instances", "instance_get",
                      "instance_update", "instance_destroy", "instances_on_host",
                      "instance_fault_create", "action_event_start", "action_event_finish",
-                     "service_register", "service_heartbeat", "compute_node_update"),
+                     "service_register", "service_heartbeat", "compute_node_update",
+                     # moves (conductor/moves.py and beside it)
+                     "migrate_server", "migration_get", "migration_update"),
             objects=OBJECTS_1_0),
     )
 
@@ -46,6 +50,13 @@ class ConductorAPI(rpc.RPCAPI):
         self.cast(ctxt, "schedule_and_build_instances", specs=specs, image=image,
                   admin_password=admin_password, injected_files=injected_files,
                   requested_networks=requested_networks)
+
+    def migrate_server(self, ctxt: RequestContext, instance: Instance, flavor: Flavor,
+                       spec: RequestSpec, clean_shutdown: bool = True) -> None:
+        """Resize (a new flavor) or cold-migrate (the same) an instance whose
+        task state the API set to resize_prep."""
+        self.cast(ctxt, "migrate_server", instance=instance, flavor=flavor, spec=spec,
+                  clean_shutdown=clean_shutdown)
 
     # --- from the agents ------------------------------------------------------------
 
@@ -110,4 +121,16 @@ class ConductorAPI(rpc.RPCAPI):
         result: dict[str, Any] = self.call(ctxt, "compute_node_update", host=host,
                                            nodename=nodename, service_id=service_id,
                                            values=values)
+        return result
+
+    def migration_get(self, ctxt: RequestContext, migration_id: int) -> Migration:
+        result: Migration = self.call(ctxt, "migration_get", migration_id=migration_id)
+        return result
+
+    def migration_update(self, ctxt: RequestContext, migration_id: int,
+                         values: dict[str, Any],
+                         expected_status: list[str] | None = None) -> Migration:
+        """:raises InvalidMigrationState: the status was not one of `expected_status`."""
+        result: Migration = self.call(ctxt, "migration_update", migration_id=migration_id,
+                                      values=values, expected_status=expected_status)
         return result

@@ -12,9 +12,9 @@ from types import ModuleType
 
 from oslo_policy import policy
 
-from nimbus.compute.policies import base, flavors, keypairs, server_actions, servers
+from nimbus.compute.policies import base, flavors, keypairs, moves, server_actions, servers
 
-MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions]
+MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, moves]
 
 
 def list_rules() -> list[policy.RuleDefault]:
