@@ -1,8 +1,8 @@
 """The server side of a compute agent: one host's instances, through its virt driver.
 
 The operations come in families, one mixin module each (builds.py, and
-those added beside it: resize.py for resizes and cold migrations, which
-shares moving.py with the moves to come); AgentBase (base.py) holds what they share.
+those added beside it: resize.py and live_migration.py for the moves,
+which share moving.py); AgentBase (base.py) holds what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
+from nimbus.compute.agent.live_migration import LiveMigrationMixin
 from nimbus.compute.agent.power import PowerMixin
 from nimbus.compute.agent.resize import ResizeMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
@@ -27,7 +28,7 @@ LOG = logging.getLogger(__name__)
 __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, AgentBase):
+class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, LiveMigrationMixin, AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------

@@ -31,7 +31,12 @@ class ComputeAPI(rpc.RPCAPI):
                                 "stop_instance", "start_instance",
                                 # resize and cold migration (agent/resize.py)
                                 "prep_resize", "resize_instance", "finish_resize",
-                                "confirm_resize", "revert_resize", "finish_revert_resize"),
+                                "confirm_resize", "revert_resize", "finish_revert_resize",
+                                # live migration (agent/live_migration.py)
+                                "check_can_live_migrate_destination", "live_migration",
+                                "pre_live_migration", "post_live_migration_at_destination",
+                                "rollback_live_migration_at_destination",
+                                "live_migration_abort", "live_migration_force_complete"),
                        objects=OBJECTS_1_0),
     )
 
@@ -99,3 +104,52 @@ class ComputeAPI(rpc.RPCAPI):
         """To the source: bring the instance back as it was."""
         self.prepare(server=host).cast(ctxt, "finish_revert_resize", instance=instance,
                                        migration=migration)
+
+    # --- live migration ----------------------------------------------------------------
+
+    def check_can_live_migrate_destination(self, ctxt: RequestContext, host: str,
+                                           instance: Instance,
+                                           block_migration: bool | None) -> dict[str, Any]:
+        """To a candidate destination: can it take `instance`? Its migrate data.
+
+        :raises MigrationPreCheckError:
+        """
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "check_can_live_migrate_destination", instance=instance,
+            block_migration=block_migration)
+        return result
+
+    def live_migration(self, ctxt: RequestContext, host: str, instance: Instance, dest: str,
+                       migration: Migration, migrate_data: dict[str, Any]) -> None:
+        """To the source: run the live migration to `dest`."""
+        self.prepare(server=host).cast(ctxt, "live_migration", instance=instance, dest=dest,
+                                       migration=migration, migrate_data=migrate_data)
+
+    def pre_live_migration(self, ctxt: RequestContext, host: str, instance: Instance,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+        """To the destination, from the source: prepare to receive the guest."""
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "pre_live_migration", instance=instance, migrate_data=migrate_data)
+        return result
+
+    def post_live_migration_at_destination(self, ctxt: RequestContext, host: str,
+                                           instance: Instance, migration: Migration) -> None:
+        """To the destination, from the source: the guest runs there now."""
+        self.prepare(server=host).call(ctxt, "post_live_migration_at_destination",
+                                       instance=instance, migration=migration)
+
+    def rollback_live_migration_at_destination(self, ctxt: RequestContext, host: str,
+                                               instance: Instance) -> None:
+        """To the destination, from the source: drop what pre_live_migration made."""
+        self.prepare(server=host).cast(ctxt, "rollback_live_migration_at_destination",
+                                       instance=instance)
+
+    def live_migration_abort(self, ctxt: RequestContext, host: str, instance: Instance,
+                             migration_id: int) -> None:
+        self.prepare(server=host).cast(ctxt, "live_migration_abort", instance=instance,
+                                       migration_id=migration_id)
+
+    def live_migration_force_complete(self, ctxt: RequestContext, host: str,
+                                      instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "live_migration_force_complete",
+                                       instance=instance)

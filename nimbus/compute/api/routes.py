@@ -55,8 +55,14 @@ SERVERS: dict[str, dict[str, Handler]] = {
     _SERVER + "/action": {"POST": server_actions.server_action},
 }
 
+_MIGRATION = _SERVER + "/migrations/{migration_id}"
+
 MIGRATIONS: dict[str, dict[str, Handler]] = {
     "/os-migrations": {"GET": migrations.list_migrations},
+    _SERVER + "/migrations": {"GET": migrations.list_server_migrations},
+    _MIGRATION: {"GET": migrations.show_server_migration,
+                 "DELETE": migrations.delete_server_migration},
+    _MIGRATION + "/action": {"POST": migrations.server_migration_action},
 }
 
 # One table per resource family; within a table a fixed path comes before a

@@ -37,7 +37,8 @@ class ConductorAPI(rpc.RPCAPI):
                      "instance_fault_create", "action_event_start", "action_event_finish",
                      "service_register", "service_heartbeat", "compute_node_update",
                      # moves (conductor/moves.py and beside it)
-                     "migrate_server", "migration_get", "migration_update"),
+                     "migrate_server", "live_migrate_instance", "migration_get",
+                     "migration_update"),
             objects=OBJECTS_1_0),
     )
 
@@ -57,6 +58,22 @@ class ConductorAPI(rpc.RPCAPI):
         task state the API set to resize_prep."""
         self.cast(ctxt, "migrate_server", instance=instance, flavor=flavor, spec=spec,
                   clean_shutdown=clean_shutdown)
+
+    def live_migrate_instance(self, ctxt: RequestContext, instance: Instance,
+                              host: str | None, force: bool, block_migration: bool | None,
+                              spec: RequestSpec, wait: bool = False) -> None:
+        """Live-migrate an instance (task state migrating) to `host`, or where
+        the scheduler says; `wait` (before microversion 2.34) makes the checks
+        synchronous, so that their failures reach the caller.
+
+        :raises NoValidHost: :raises MigrationPreCheckError: ... (only with `wait`)
+        """
+        kwargs = {"instance": instance, "host": host, "force": force,
+                  "block_migration": block_migration, "spec": spec, "wait": wait}
+        if wait:
+            self.call(ctxt, "live_migrate_instance", **kwargs)
+        else:
+            self.cast(ctxt, "live_migrate_instance", **kwargs)
 
     # --- from the agents ------------------------------------------------------------
 

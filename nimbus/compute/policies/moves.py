@@ -1,5 +1,5 @@
-"""Resize and cold migration, and the migrations they leave behind, with
-Nova's rule names and defaults."""
+"""Resize, cold and live migration: the server actions that move a server
+and the migrations they leave behind, with Nova's rule names and defaults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from nimbus.compute.policies.base import (
 )
 
 _ACTION = "/servers/{server_id}/action"
+_MIGRATIONS = "/servers/{server_id}/migrations"
+_MIGRATION = _MIGRATIONS + "/{migration_id}"
 # Nova's newer defaults let a project's managers move its servers.
 PROJECT_MANAGER_OR_ADMIN = "rule:project_manager_or_admin"
 
@@ -25,6 +27,26 @@ RULES = [
          [("POST", _ACTION + " (migrate)")]),
     rule("os-migrate-server:migrate:host", ADMIN, "Cold migrate a server to a specified host.",
          [("POST", _ACTION + " (migrate)")]),
+    rule("os-migrate-server:migrate_live", PROJECT_MANAGER_OR_ADMIN,
+         "Live migrate a server to a new host without a reboot without specifying a host.",
+         [("POST", _ACTION + " (os-migrateLive)")]),
+    rule("os-migrate-server:migrate_live:host", ADMIN,
+         "Live migrate a server to a specified host without a reboot.",
+         [("POST", _ACTION + " (os-migrateLive)")]),
+    rule("servers:migrations:show", ADMIN,
+         "Show details for an in-progress live migration for a given server.",
+         [("GET", _MIGRATION)]),
+    rule("servers:migrations:force_complete", PROJECT_MANAGER_OR_ADMIN,
+         "Force an in-progress live migration for a given server to complete.",
+         [("POST", _MIGRATION + "/action (force_complete)")]),
+    rule("servers:migrations:delete", PROJECT_MANAGER_OR_ADMIN,
+         "Delete(Abort) an in-progress live migration.", [("DELETE", _MIGRATION)]),
+    rule("servers:migrations:index", PROJECT_MANAGER_OR_ADMIN,
+         "Lists in-progress live migrations for a given server without host info.",
+         [("GET", _MIGRATIONS)]),
+    rule("servers:migrations:index:host", ADMIN,
+         "Lists in-progress live migrations for a given server with host info.",
+         [("GET", _MIGRATIONS)]),
     rule("os-migrations:index", PROJECT_MANAGER_OR_ADMIN,
          "List migrations without host info.", [("GET", "/os-migrations")]),
     rule("os-migrations:index:all_projects", ADMIN,

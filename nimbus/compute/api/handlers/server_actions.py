@@ -16,12 +16,12 @@ from starlette.responses import Response
 from nimbus.common.api import errors
 from nimbus.common.api.app import Request
 from nimbus.compute.api.common import handler
-from nimbus.compute.api.handlers import actions_power, actions_resize
+from nimbus.compute.api.handlers import actions_migrate, actions_power, actions_resize
 
 Action = Callable[[Request], Response]
 
 # Modules whose ACTIONS tables make up the action routes.
-ACTION_MODULES: list[ModuleType] = [actions_power, actions_resize]
+ACTION_MODULES: list[ModuleType] = [actions_power, actions_resize, actions_migrate]
 
 
 def actions() -> dict[str, Action]:
