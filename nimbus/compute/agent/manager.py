@@ -1,8 +1,8 @@
 """The server side of a compute agent: one host's instances, through its virt driver.
 
 The operations come in families, one mixin module each (builds.py, and
-those added beside it: resize.py and live_migration.py for the moves,
-which share moving.py); AgentBase (base.py) holds what they share.
+those added beside it: resize.py, live_migration.py, evacuate.py for the
+moves, which share moving.py); AgentBase (base.py) holds what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
+from nimbus.compute.agent.evacuate import EvacuateMixin
 from nimbus.compute.agent.live_migration import LiveMigrationMixin
 from nimbus.compute.agent.power import PowerMixin
 from nimbus.compute.agent.resize import ResizeMixin
@@ -28,7 +29,8 @@ LOG = logging.getLogger(__name__)
 __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, LiveMigrationMixin, AgentBase):
+class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, LiveMigrationMixin, EvacuateMixin,
+                     AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------
@@ -40,6 +42,7 @@ class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, LiveMigrationMixin, Ag
         service = self.conductor.service_register(ctxt, self.host, BINARY, ComputeAPI.TOPIC,
                                                   SERVICE_VERSION)
         self.service_id = service["id"]
+        self.destroy_evacuated_instances(ctxt)
         instances = self.conductor.instances_on_host(ctxt, self.host)
         for instance in instances:
             self._settle(ctxt, instance)

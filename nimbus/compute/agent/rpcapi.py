@@ -36,7 +36,9 @@ class ComputeAPI(rpc.RPCAPI):
                                 "check_can_live_migrate_destination", "live_migration",
                                 "pre_live_migration", "post_live_migration_at_destination",
                                 "rollback_live_migration_at_destination",
-                                "live_migration_abort", "live_migration_force_complete"),
+                                "live_migration_abort", "live_migration_force_complete",
+                                # evacuation (agent/evacuate.py)
+                                "evacuate_instance"),
                        objects=OBJECTS_1_0),
     )
 
@@ -153,3 +155,14 @@ class ComputeAPI(rpc.RPCAPI):
                                       instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "live_migration_force_complete",
                                        instance=instance)
+
+    # --- evacuation ----------------------------------------------------------------------
+
+    def evacuate_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                          migration: Migration, image: ImageMeta,
+                          admin_password: str | None, target_state: str | None) -> None:
+        """To the destination: rebuild there an instance whose host is down."""
+        self.prepare(server=host).cast(ctxt, "evacuate_instance", instance=instance,
+                                       migration=migration, image=image,
+                                       admin_password=admin_password,
+                                       target_state=target_state)

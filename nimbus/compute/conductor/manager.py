@@ -3,7 +3,7 @@
 A conductor with the API database and the cell mappings plays the "super"
 conductor (builds, moves); one with a cell database plays that cell's
 conductor (the agents' writes). The all-in-one runs one conductor that
-does both. Moves live beside this module (resize.py, live.py).
+does both. Moves live beside this module (resize.py, live.py, evacuate.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from nimbus.common.messaging import oslo_messaging
 from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.cells import Cells
+from nimbus.compute.conductor.evacuate import EvacuateMixin
 from nimbus.compute.conductor.live import LiveMigrationMixin
 from nimbus.compute.conductor.resize import ResizeMixin
 from nimbus.compute.conductor.rpcapi import ConductorAPI
@@ -51,7 +52,7 @@ def from_wire(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ConductorManager(ResizeMixin, LiveMigrationMixin):
+class ConductorManager(ResizeMixin, LiveMigrationMixin, EvacuateMixin):
     target = oslo_messaging.Target(version=ConductorAPI.version())
 
     def __init__(self, *, host: str, api_db: Database | None, cells: Cells | None,

@@ -37,8 +37,8 @@ class ConductorAPI(rpc.RPCAPI):
                      "instance_fault_create", "action_event_start", "action_event_finish",
                      "service_register", "service_heartbeat", "compute_node_update",
                      # moves (conductor/moves.py and beside it)
-                     "migrate_server", "live_migrate_instance", "migration_get",
-                     "migration_update"),
+                     "migrate_server", "live_migrate_instance", "evacuate_instance",
+                     "migration_get", "migration_update", "evacuations_from"),
             objects=OBJECTS_1_0),
     )
 
@@ -74,6 +74,15 @@ class ConductorAPI(rpc.RPCAPI):
             self.call(ctxt, "live_migrate_instance", **kwargs)
         else:
             self.cast(ctxt, "live_migrate_instance", **kwargs)
+
+    def evacuate_instance(self, ctxt: RequestContext, instance: Instance,
+                          migration: Migration, host: str | None, spec: RequestSpec,
+                          admin_password: str | None, target_state: str | None) -> None:
+        """Rebuild an instance whose host is down on `host` (forced) or where
+        the scheduler says."""
+        self.cast(ctxt, "evacuate_instance", instance=instance, migration=migration,
+                  host=host, spec=spec, admin_password=admin_password,
+                  target_state=target_state)
 
     # --- from the agents ------------------------------------------------------------
 
@@ -150,4 +159,10 @@ class ConductorAPI(rpc.RPCAPI):
         """:raises InvalidMigrationState: the status was not one of `expected_status`."""
         result: Migration = self.call(ctxt, "migration_update", migration_id=migration_id,
                                       values=values, expected_status=expected_status)
+        return result
+
+    def evacuations_from(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
+        """Evacuations away from `host` not yet cleaned up there: each
+        {"migration", "instance" (None once purged), "source_node_uuid"}."""
+        result: list[dict[str, Any]] = self.call(ctxt, "evacuations_from", host=host)
         return result

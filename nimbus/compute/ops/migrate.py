@@ -1,6 +1,7 @@
-"""Live migration, and forcing or aborting one: what the API checks before
-it hands them to the conductor or the source's agent (Nova's compute API
-live_migrate, live_migrate_force_complete and live_migrate_abort).
+"""Live migration (and forcing or aborting one) and evacuation: what the API
+checks before it hands them to the conductor or the source's agent (Nova's
+compute API live_migrate, live_migrate_force_complete, live_migrate_abort
+and evacuate).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.db import mappings
 from nimbus.compute.db.cell import actions, compute_nodes, moves, services
-from nimbus.compute.objects.convert import to_object
+from nimbus.compute.objects.convert import to_migration, to_object
 from nimbus.compute.ops import actions as action_ops
 from nimbus.compute.ops.lookup import Found
-from nimbus.compute.ops.resize import COMPUTE_BINARY, request_spec
+from nimbus.compute.ops.resize import COMPUTE_BINARY, host_is_up, request_spec
 
 if TYPE_CHECKING:
     from nimbus.compute.service import Compute
@@ -120,3 +121,51 @@ def abort(compute: Compute, ctx: RequestContext, found: Found, migration_id: str
     assert found.cell is not None
     compute.compute_api(found.cell).live_migration_abort(
         ctx, migration.source_compute or "", to_object(found.server), migration.id)
+
+
+# --- evacuation -------------------------------------------------------------------------------
+
+class EvacuateHostNotFound(exc.NotFound):
+    msg_fmt = "Compute host %(host)s not found."
+
+
+class EvacuateToSameHost(exc.Invalid):
+    msg_fmt = "The target host can't be the same one."
+
+
+def evacuate(compute: Compute, ctx: RequestContext, found: Found, host: str | None,
+             admin_password: str | None, forced: bool, target_state: str | None) -> None:
+    """Rebuild a server whose host is down elsewhere: on `host` (skipping the
+    scheduler when `forced`) or where the scheduler says.
+
+    :raises EvacuateHostNotFound: :raises EvacuateToSameHost:
+    :raises InstanceInvalidState: :raises ComputeServiceInUse:
+    """
+    server = found.server
+    if host is not None and not _compute_host_known(compute, host):
+        raise EvacuateHostNotFound(host=host)
+    if host is not None and host == server.host:
+        raise EvacuateToSameHost()
+    # Any task: a server can be evacuated whatever its dead host was doing.
+    evacuable = (states.ACTIVE, states.STOPPED, states.ERROR)
+    action_ops.check_state(found, "evacuate", evacuable, None)
+    if host_is_up(compute, found, server.host):
+        raise exc.ComputeServiceInUse(host=server.host)
+    spec = request_spec(compute, server.uuid)
+    record = action_ops.begin(compute, ctx, found, name="evacuate", vm_states=evacuable,
+                              task_states=None, values={"task_state": states.REBUILDING},
+                              check_locked=False)
+    assert found.cell is not None
+    with compute.cells.db(found.cell).writer() as conn:
+        # A tombstone the source's agent finds when it comes back.
+        migration = moves.create(conn, {
+            "instance_uuid": server.uuid, "source_compute": server.host,
+            "source_node": server.node, "dest_compute": host, "status": "accepted",
+            "migration_type": "evacuation", "old_instance_type_id": server.instance_type_id,
+            "new_instance_type_id": server.instance_type_id, "user_id": ctx.user_id,
+            "project_id": ctx.project_id})
+    if host and not forced:
+        spec.requested_host = host
+    compute.conductor.evacuate_instance(ctx, to_object(record), to_migration(migration),
+                                        host if forced else None, spec, admin_password,
+                                        target_state)

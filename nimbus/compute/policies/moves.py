@@ -1,4 +1,4 @@
-"""Resize, cold and live migration: the server actions that move a server
+"""Resize, migrations and evacuation: the server actions that move a server
 and the migrations they leave behind, with Nova's rule names and defaults."""
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ RULES = [
     rule("os-migrate-server:migrate_live:host", ADMIN,
          "Live migrate a server to a specified host without a reboot.",
          [("POST", _ACTION + " (os-migrateLive)")]),
+    rule("os-evacuate", ADMIN, "Evacuate a server from a failed host to a new host.",
+         [("POST", _ACTION + " (evacuate)")]),
     rule("servers:migrations:show", ADMIN,
          "Show details for an in-progress live migration for a given server.",
          [("GET", _MIGRATION)]),
