@@ -142,6 +142,8 @@ def evacuate(compute: Compute, ctx: RequestContext, found: Found, host: str | No
     :raises InstanceInvalidState: :raises ComputeServiceInUse:
     """
     server = found.server
+    if not server.host:  # never scheduled: no host to evacuate it from (Nova: 404)
+        raise exc.ComputeHostNotFound(host=server.host)
     if host is not None and not _compute_host_known(compute, host):
         raise EvacuateHostNotFound(host=host)
     if host is not None and host == server.host:

@@ -146,3 +146,16 @@ def test_no_host_to_go_to(cloud: RunningCloud, admin: Person, server: str,
     assert host_of(admin, server) == "host-1"
     assert held(admin, cloud, server) == {"host-1": sizes(flavor)}
     assert events(cloud, server, "evacuate")["rebuild_server"] == "Error"
+
+
+def test_a_server_that_never_had_a_host(admin: Person, image: str) -> None:
+    nowhere = new_flavor(admin, ram=128, vcpus=1, disk=1)
+    resp = admin.http("POST", f"/flavors/{nowhere['id']}/os-extra_specs",
+                      json={"extra_specs": {"trait:CUSTOM_NO_HOST_HAS_IT": "required"}})
+    assert resp.status_code == 200, resp.text
+    buried = boot(admin, image, nowhere)["id"]
+    wait_for(admin, buried, "ERROR")
+    resp = action(admin, buried, {"evacuate": {}}, version="2.14")
+    assert resp.status_code == 404, resp.text
+    assert resp.json()["itemNotFound"]["message"] == "Compute host None could not be found."
+    admin.http("DELETE", f"/servers/{buried}")
