@@ -219,6 +219,33 @@ class LiveMigrationMixin(MoveAgentBase):
                               instance.uuid)
         self._quiet_migration(ctxt, migration, status)
 
+    # --- an agent that stopped in the middle of one -----------------------------------------
+
+    def reset_live_migration(self, ctxt: RequestContext, instance: Instance) -> None:
+        """The agent stopped while `instance` was migrating away: the guest is
+        still here, so the migration ends in error and is rolled back (Nova's
+        _reset_live_migration, which also gives the allocations back here)."""
+        LOG.warning("Instance %s was live-migrating when this agent stopped; rolling back",
+                    instance.uuid)
+        for migration in self.conductor.migrations_in_progress(ctxt, instance.uuid,
+                                                              "live-migration"):
+            if migration.source_compute != self.host:
+                continue
+            self._revert_allocation(instance, migration)
+            if migration.dest_compute:
+                try:
+                    self.compute_rpc.rollback_live_migration_at_destination(
+                        ctxt, migration.dest_compute, instance)
+                except Exception:
+                    LOG.exception("Could not ask %s to drop what it prepared for %s",
+                                  migration.dest_compute, instance.uuid)
+            self._quiet_migration(ctxt, migration, "error")
+        try:
+            self._update(ctxt, instance, {"task_state": None, "progress": 0},
+                         expected=[states.MIGRATING])
+        except GONE as err:
+            LOG.info("Instance %s moved on meanwhile: %s", instance.uuid, err)
+
     # --- abort and force complete ----------------------------------------------------------------
 
     def live_migration_abort(self, ctxt: RequestContext, instance: Instance,

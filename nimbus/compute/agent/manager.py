@@ -60,6 +60,8 @@ class ComputeManager(BuildMixin, PowerMixin, ResizeMixin, LiveMigrationMixin, Ev
         elif instance.task_state == states.DELETING:
             LOG.info("Finishing the delete of %s", instance.uuid)
             self._terminate(ctxt, instance)
+        elif instance.task_state == states.MIGRATING:
+            self.reset_live_migration(ctxt, instance)
         elif instance.task_state is not None:
             LOG.warning("Instance %s was %s when this agent stopped; clearing the task",
                         instance.uuid, instance.task_state)

@@ -89,6 +89,12 @@ class MoveBase:
         with self._cell_db().writer() as conn:
             return to_migration(moves.update(conn, migration_id, values, expected_status))
 
+    def migrations_in_progress(self, ctxt: RequestContext, instance_uuid: str,
+                               migration_type: str | None = None) -> list[Migration]:
+        with self._cell_db().reader() as conn:
+            return [to_migration(m) for m in moves.in_progress(conn, instance_uuid,
+                                                                migration_type)]
+
     def evacuations_from(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
         with self._cell_db().reader() as conn:
             found = moves.list_migrations(conn, moves.Filters(

@@ -38,7 +38,8 @@ class ConductorAPI(rpc.RPCAPI):
                      "service_register", "service_heartbeat", "compute_node_update",
                      # moves (conductor/moves.py and beside it)
                      "migrate_server", "live_migrate_instance", "evacuate_instance",
-                     "migration_get", "migration_update", "evacuations_from"),
+                     "migration_get", "migration_update", "migrations_in_progress",
+                     "evacuations_from"),
             objects=OBJECTS_1_0),
     )
 
@@ -159,6 +160,15 @@ class ConductorAPI(rpc.RPCAPI):
         """:raises InvalidMigrationState: the status was not one of `expected_status`."""
         result: Migration = self.call(ctxt, "migration_update", migration_id=migration_id,
                                       values=values, expected_status=expected_status)
+        return result
+
+    def migrations_in_progress(self, ctxt: RequestContext, instance_uuid: str,
+                               migration_type: str | None = None) -> list[Migration]:
+        """An instance's migrations under way (queued, preparing, running,
+        post-migrating), oldest first."""
+        result: list[Migration] = self.call(ctxt, "migrations_in_progress",
+                                            instance_uuid=instance_uuid,
+                                            migration_type=migration_type)
         return result
 
     def evacuations_from(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:

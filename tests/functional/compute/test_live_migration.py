@@ -10,6 +10,11 @@ from typing import Any
 
 import pytest
 
+from nimbus.compute import states
+from nimbus.compute.db.cell import instances as cell_instances
+from nimbus.compute.db.cell import moves
+from nimbus.compute.objects.convert import to_object
+from nimbus.compute.runtime import internal_context
 from nimbus.compute.virt.fake import FailureInjector
 from tests.functional.compute import shapes, shapes_migrations
 from tests.functional.compute.conftest import Person, new_flavor
@@ -20,6 +25,8 @@ from tests.functional.compute.moves import (
     held,
     host_of,
     migrations,
+    provider,
+    runtime,
     server_body,
     sizes,
     wait_gone,
@@ -263,3 +270,39 @@ def test_server_migrations_errors(admin: Person, server: str) -> None:
     assert resp.status_code == 400
     assert admin.http("GET", path, version="2.102").json() == {"migrations": []}
     assert admin.http("GET", path + "?x=1", version="2.102").status_code == 400
+
+
+def test_an_agent_stopped_mid_migration_rolls_it_back(cloud: RunningCloud, admin: Person,
+                                                      server: str,
+                                                      flavor: dict[str, Any]) -> None:
+    """What an agent that stopped while copying leaves behind: the server
+    migrating, a running migration holding the source, the destination
+    claimed and prepared. When the agent starts again it rolls back."""
+    cells = runtime(cloud).cells
+    cell = cells.for_instance(server)
+    assert cell is not None
+    with cells.db(cell).writer() as conn:
+        record = cell_instances.update(conn, server, {"task_state": states.MIGRATING})
+        migration = moves.create(conn, {
+            "instance_uuid": server, "source_compute": "host-1", "source_node": "host-1",
+            "dest_compute": "host-2", "dest_node": "host-2", "status": "running",
+            "migration_type": "live-migration"})
+    placement = runtime(cloud).placement
+    assert placement.move_allocations(server, migration.uuid, record.project_id,
+                                      record.user_id)
+    assert placement.claim_on(server, provider(cloud, "host-2"), sizes(flavor),
+                              record.project_id, record.user_id)
+    ctxt = internal_context()
+    driver(cloud, "host-2").pre_live_migration(ctxt, to_object(record), {})
+
+    runtime(cloud).agents["host-1"].init_host(ctxt)
+    body = server_body(admin, server)
+    assert (body["status"], body["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+    assert body["OS-EXT-SRV-ATTR:host"] == "host-1"
+    assert migrations(admin, server)[0]["status"] == "error"
+    assert held(admin, cloud, server) == {"host-1": sizes(flavor)}
+    assert held(admin, cloud, migration.uuid) == {}
+    deadline = time.monotonic() + 10
+    while server in driver(cloud, "host-2").instances:
+        assert time.monotonic() < deadline, "host-2 kept what it prepared"
+        time.sleep(0.05)
