@@ -16,6 +16,7 @@ from tests.functional.compute.moves import (
     action,
     driver,
     events,
+    forced_down,
     held,
     host_of,
     migrations,
@@ -316,3 +317,37 @@ def test_the_new_flavor_must_fit_the_image(admin: Person, alice: Person,
         wait_gone(alice, created)
     finally:
         admin.conn.image.delete_image(picky)
+
+
+def test_resize_to_the_same_host(cloud: RunningCloud, admin: Person, image: str,
+                                 small: dict[str, Any], big: dict[str, Any]) -> None:
+    """[compute] allow_resize_to_same_host, with the other host down: the old
+    and the new guest side by side on one host, both claimed there until the
+    resize is reverted (then confirmed after a second one)."""
+    created = boot(admin, image, small, availability_zone="nova:host-1")["id"]
+    wait_for(admin, created, "ACTIVE")
+    cloud.conf.set_override("allow_resize_to_same_host", True, "compute")
+    try:
+        with forced_down(cloud, "host-2"):
+            admin.conn.compute.resize_server(created, big["id"])
+            wait_for(admin, created, "VERIFY_RESIZE")
+            (migration,) = migrations(admin, created)
+            assert (migration["source_compute"], migration["dest_compute"]) == (
+                "host-1", "host-1")
+            assert held(admin, cloud, created) == {"host-1": sizes(big)}
+            assert held(admin, cloud, migration["uuid"]) == {"host-1": sizes(small)}
+            admin.conn.compute.revert_server_resize(created)
+            body = wait_for(admin, created, "ACTIVE")
+            assert body["flavor"]["id"] == small["id"]
+            assert held(admin, cloud, created) == {"host-1": sizes(small)}
+            assert held(admin, cloud, migration["uuid"]) == {}
+            assert driver(cloud, "host-1").instances[created].power_state == 1
+            admin.conn.compute.resize_server(created, big["id"])
+            wait_for(admin, created, "VERIFY_RESIZE")
+            admin.conn.compute.confirm_server_resize(created)
+            wait_for(admin, created, "ACTIVE")
+            assert held(admin, cloud, created) == {"host-1": sizes(big)}
+            assert driver(cloud, "host-1").instances[created].power_state == 1
+    finally:
+        cloud.conf.clear_override("allow_resize_to_same_host", "compute")
+        admin.http("DELETE", f"/servers/{created}")
