@@ -85,7 +85,7 @@ class LiveMigrationMixin(MoveAgentBase):
             self.driver.post_live_migration_at_destination(ctxt, instance)
             self._update(ctxt, instance, {
                 "host": self.host, "node": migration.dest_node, "progress": 0,
-                "power_state": self._power_state(instance, states.RUNNING),
+                "power_state": self._guest_power_state(instance, states.RUNNING),
                 "task_state": None}, expected=[states.MIGRATING])
 
     def rollback_live_migration_at_destination(self, ctxt: RequestContext,

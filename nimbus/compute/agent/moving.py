@@ -100,7 +100,7 @@ class MoveAgentBase(AgentBase):
         self._drop_source_allocation(migration)
         self._quiet_migration(ctxt, migration, "error")
 
-    def _power_state(self, instance: Instance, default: int) -> int:
+    def _guest_power_state(self, instance: Instance, default: int) -> int:
         try:
             return self.driver.get_info(instance).power_state
         except Exception:
