@@ -26,8 +26,8 @@ import dataclasses
 import datetime
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from oslo_config import cfg
 from oslo_utils import versionutils
@@ -421,3 +421,13 @@ def start_server(conf: cfg.ConfigOpts, topic: str, server: str,
     rpc_server.start()
     LOG.debug("RPC server %s on topic %s started", server, topic)
     return Server(rpc_server)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def expected_exceptions(*errors: type[BaseException]) -> Callable[[_F], _F]:
+    """Mark an endpoint method's domain errors as answers, not failures:
+    oslo.messaging then sends them back without logging a traceback."""
+    decorate: Callable[[_F], _F] = oslo_messaging.expected_exceptions(*errors)
+    return decorate

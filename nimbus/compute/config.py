@@ -55,6 +55,20 @@ COMPUTE_OPTS: list[cfg.Opt] = [
                help="Most fake hosts `nimbus up --fake-hosts` starts."),
 ]
 
+# Moves: resize, cold and live migration, evacuation (Nova's [DEFAULT] and
+# [compute] options of the same names).
+MOVE_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("allow_resize_to_same_host", default=False,
+                help="Let a resize land on the host the server runs on (Nova's [DEFAULT] "
+                "allow_resize_to_same_host); a cold migration always leaves its host."),
+    cfg.IntOpt("resize_confirm_window", default=0, min=0,
+               help="Seconds after which a resize or cold migration waiting in "
+               "VERIFY_RESIZE is confirmed automatically; 0 never confirms."),
+    cfg.IntOpt("max_concurrent_live_migrations", default=1, min=0,
+               help="Live migrations an agent runs at once; others wait, queued. 0: no "
+               "limit."),
+]
+
 SCHEDULER_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("max_attempts", default=3, min=1,
                help="Hosts tried for one build: the chosen one and its alternates."),
@@ -115,6 +129,6 @@ QUOTA_OPTS: list[cfg.Opt] = [
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     from nimbus.compute.virt import fake
 
-    return [("compute", COMPUTE_OPTS), ("scheduler", SCHEDULER_OPTS),
+    return [("compute", COMPUTE_OPTS), ("compute", MOVE_OPTS), ("scheduler", SCHEDULER_OPTS),
             ("filter_scheduler", FILTER_SCHEDULER_OPTS), ("quota", QUOTA_OPTS),
             *fake.list_opts()]

@@ -150,6 +150,82 @@ class MaxRetriesExceeded(NoValidHost):
     msg_fmt = "Exceeded maximum number of retries. %(reason)s"
 
 
+# --- moves (resize, migrations, evacuation) ---------------------------------------------
+
+class MigrationNotFound(NotFound):
+    msg_fmt = "Migration %(migration_id)s could not be found."
+
+
+class MigrationNotFoundByStatus(MigrationNotFound):
+    msg_fmt = "Migration not found for instance %(instance_id)s with status %(status)s."
+
+
+class MigrationNotFoundForInstance(MigrationNotFound):
+    msg_fmt = "Migration %(migration_id)s not found for instance %(instance_id)s"
+
+
+class InvalidMigrationState(Invalid):
+    msg_fmt = ("Migration %(migration_id)s state of instance %(instance_uuid)s is %(state)s. "
+               "Cannot %(method)s while the migration is in this state.")
+
+
+class CannotResizeToSameFlavor(Invalid):
+    msg_fmt = "When resizing, instances must change flavor!"
+
+
+class CannotResizeDisk(Invalid):
+    msg_fmt = "Server disk was unable to be resized because: %(reason)s"
+
+
+class FlavorMemoryTooSmall(Invalid):
+    msg_fmt = "Flavor's memory is too small for requested image."
+
+
+class FlavorDiskSmallerThanImage(Invalid):
+    msg_fmt = ("Flavor's disk is too small for requested image. Flavor disk is "
+               "%(flavor_size)i bytes, image is %(image_size)i bytes.")
+
+
+class FlavorDiskSmallerThanMinDisk(Invalid):
+    msg_fmt = ("Flavor's disk is smaller than the minimum size specified in image metadata. "
+               "Flavor disk is %(flavor_size)i bytes, minimum size is %(image_min_disk)i "
+               "bytes.")
+
+
+class CannotMigrateToSameHost(Invalid):
+    msg_fmt = "Cannot migrate to the host where the server exists."
+
+
+class UnableToMigrateToSelf(Invalid):
+    msg_fmt = "Unable to migrate instance (%(instance_id)s) to current host (%(host)s)."
+
+
+class HostServiceUnavailable(Conflict):
+    """Nova's ServiceUnavailable of a move: the instance's host is down (409)."""
+
+    msg_fmt = "Service is unavailable at this time."
+
+
+class ComputeServiceUnavailable(ComputeError):
+    msg_fmt = "Compute service of %(host)s is unavailable at this time."
+
+
+class ComputeServiceInUse(ComputeError):
+    msg_fmt = "Compute service of %(host)s is still in use."
+
+
+class InvalidHypervisorType(Invalid):
+    msg_fmt = "The supplied hypervisor type of is invalid."
+
+
+class MigrationError(ComputeError):
+    msg_fmt = "Migration error: %(reason)s"
+
+
+class MigrationPreCheckError(MigrationError):
+    msg_fmt = "Migration pre-check error: %(reason)s"
+
+
 class QuotaExceeded(ComputeError):
     """A quota would be exceeded; Nova answers 403 (413 for some resources)."""
 
@@ -218,3 +294,10 @@ class InstanceTagNotFound(NotFound):
 
 class TooManyTags(Invalid):
     msg_fmt = "The number of tags exceeded the per-server limit %(limit)d"
+
+
+# What a live migration's checks may refuse it with: the server stays where
+# it was, as it was (and before microversion 2.34 the caller gets a 400).
+LIVE_MIGRATION_CHECK_FAILURES = (NoValidHost, ComputeHostNotFound, ComputeServiceUnavailable,
+                                 InvalidHypervisorType, UnableToMigrateToSelf,
+                                 InstanceInvalidState, MigrationPreCheckError)

@@ -127,6 +127,63 @@ class PlacementClient:
         self._call("POST", "/allocations", json=body, ok=(204,))
         return True
 
+    def merge_allocations(self, source: str, target: str, project_id: str,
+                          user_id: str) -> bool:
+        """Add `source`'s allocations to `target`'s and empty `source`, in one
+        POST /allocations (an evacuated instance holds its source and its
+        destination until the source comes back); False when `source` had none.
+        :raises Conflict:"""
+        current = self.get_allocations(source)
+        if not current.get("allocations"):
+            return False
+        target_now = self.get_allocations(target)
+        merged = _add(target_now.get("allocations") or {}, current["allocations"])
+        body = {
+            source: {"allocations": {}, "project_id": project_id, "user_id": user_id,
+                     "consumer_generation": current.get("consumer_generation"),
+                     "consumer_type": current.get("consumer_type") or MIGRATION_CONSUMER_TYPE},
+            target: {"allocations": merged, "project_id": project_id, "user_id": user_id,
+                     "consumer_generation": target_now.get("consumer_generation"),
+                     "consumer_type": target_now.get("consumer_type") or CONSUMER_TYPE},
+        }
+        self._call("POST", "/allocations", json=body, ok=(204,))
+        return True
+
+    def claim_on(self, consumer: str, provider: str, resources: Mapping[str, int],
+                 project_id: str, user_id: str) -> bool:
+        """Add `resources` on `provider` to what `consumer` holds (the claim
+        of a move forced to a host, which skips the scheduler); False when
+        the provider lacks room or the consumer moved on."""
+        current = self.get_allocations(consumer)
+        merged = _add(current.get("allocations") or {},
+                      {provider: {"resources": dict(resources)}})
+        try:
+            self.replace_allocations(consumer, merged, project_id, user_id,
+                                     current.get("consumer_generation"),
+                                     current.get("consumer_type") or CONSUMER_TYPE)
+        except Conflict as err:
+            LOG.info("Claim of %s on %s refused: %s", consumer, provider, err.detail)
+            return False
+        return True
+
+    def remove_provider(self, consumer: str, provider: str) -> bool:
+        """Drop what `consumer` holds on `provider`, keeping the rest (the
+        source of an evacuation, once cleaned up); False when it held nothing there.
+        :raises Conflict:"""
+        current = self.get_allocations(consumer)
+        held = dict(current.get("allocations") or {})
+        if held.pop(provider, None) is None:
+            return False
+        if not held:
+            return self.delete_allocations(consumer)
+        self.replace_allocations(consumer, {rp: {"resources": a["resources"]}
+                                            for rp, a in held.items()},
+                                 current.get("project_id") or "",
+                                 current.get("user_id") or "",
+                                 current.get("consumer_generation"),
+                                 current.get("consumer_type") or CONSUMER_TYPE)
+        return True
+
     # --- providers (the agents' reports) -------------------------------------------
 
     def get_provider(self, uuid: str) -> dict[str, Any] | None:
@@ -227,3 +284,14 @@ def _error(resp: httpx.Response) -> tuple[str | None, str]:
         return first.get("code"), str(first.get("detail", ""))
     except (ValueError, KeyError, IndexError, TypeError):
         return None, resp.text[:500]
+
+
+def _add(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """Two allocation sets ({rp: {"resources": {rc: n}}}) summed per provider and class."""
+    total: dict[str, dict[str, int]] = {}
+    for allocations in (first, second):
+        for rp, alloc in allocations.items():
+            into = total.setdefault(rp, {})
+            for rc, amount in alloc["resources"].items():
+                into[rc] = into.get(rc, 0) + int(amount)
+    return {rp: {"resources": resources} for rp, resources in total.items()}

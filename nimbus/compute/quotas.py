@@ -166,6 +166,31 @@ def check_instances(conf: cfg.ConfigOpts, api_db: Database, project_id: str, use
         return record(conn, count)
 
 
+def check_resize(conf: cfg.ConfigOpts, api_db: Database, project_id: str, user_id: str,
+                 instance_uuid: str, vcpus: int, memory_mb: int) -> None:
+    """A resize to `vcpus` and `memory_mb`: while it lasts the instance
+    counts the larger of its old and new sizes (both are held in placement
+    until it is confirmed or reverted), so an upsize must fit under the
+    limits; checked and recorded under the project's quota lock.
+
+    :raises QuotaExceeded:
+    """
+    with api_db.writer() as conn:
+        lock_project(conn, project_id)
+        current = mappings.instance_size(conn, instance_uuid)
+        deltas = {"cores": max(vcpus - current["cores"], 0),
+                  "ram": max(memory_mb - current["ram"], 0)}
+        if not any(deltas.values()):
+            return
+        allowed = limits(conf, conn, project_id, user_id)
+        problem = over(deltas, mappings.project_usage(conn, project_id), allowed)
+        if problem is not None:
+            raise exc.QuotaExceeded(problem.message(), resources=problem.resources)
+        mappings.update_instance_mapping(conn, instance_uuid,
+                                         vcpus=max(vcpus, current["cores"]),
+                                         memory_mb=max(memory_mb, current["ram"]))
+
+
 def recheck_instances(conf: cfg.ConfigOpts, api_db: Database, project_id: str,
                       user_id: str) -> Over | None:
     """After the fact: is the project over its limits now (a limit lowered

@@ -104,6 +104,7 @@ class ComputeRuntime:
         self.servers: list[rpc.Server] = []
         self.periodics = Periodics()
         self.agents: dict[str, ComputeManager] = {}
+        self.conductor: ConductorManager | None = None
         self._auth: ServiceAuth | None = None
         self._placement: PlacementClient | None = None
         self._cells: Cells | None = None
@@ -153,11 +154,17 @@ class ComputeRuntime:
             scheduler=SchedulerAPI(self.conf) if api_level else None,
             placement=self.placement if api_level else None,
             compute_api=self.compute_api,
-            default_availability_zone=self.conf.compute.default_availability_zone)
+            default_availability_zone=self.conf.compute.default_availability_zone,
+            service_down_time=self.conf.compute.service_down_time)
+        self.conductor = manager
         self.servers.append(rpc.start_server(self.conf, ConductorAPI.TOPIC, self.conf.host,
                                              [manager]))
         if cell_level:
             self._register_service("nova-conductor", ConductorAPI.TOPIC)
+        window = self.conf.compute.resize_confirm_window
+        if api_level and window > 0:
+            self.periodics.add("confirm resizes", min(window, 60),
+                               lambda: manager.confirm_expired_resizes(window))
 
     def start_scheduler(self) -> SchedulerManager:
         manager = SchedulerManager(self.conf, self._database("api"), self.cells,

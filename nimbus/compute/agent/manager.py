@@ -1,7 +1,8 @@
 """The server side of a compute agent: one host's instances, through its virt driver.
 
 The operations come in families, one mixin module each (builds.py, and
-those added beside it); AgentBase (base.py) holds what they share.
+those added beside it: resize.py, live_migration.py, evacuate.py for the
+moves, which share moving.py); AgentBase (base.py) holds what they share.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
 from nimbus.compute.agent.deferred_delete import DeferredDeleteMixin
+from nimbus.compute.agent.evacuate import EvacuateMixin
 from nimbus.compute.agent.events import EventsMixin
 from nimbus.compute.agent.guest import GuestMixin
+from nimbus.compute.agent.live_migration import LiveMigrationMixin
 from nimbus.compute.agent.power import PowerMixin
+from nimbus.compute.agent.resize import ResizeMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.virt import driver as virt
@@ -29,6 +33,7 @@ __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
 class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, EventsMixin,
+                     ResizeMixin, LiveMigrationMixin, EvacuateMixin,
                      AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
@@ -41,6 +46,7 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
         service = self.conductor.service_register(ctxt, self.host, BINARY, ComputeAPI.TOPIC,
                                                   SERVICE_VERSION)
         self.service_id = service["id"]
+        self.destroy_evacuated_instances(ctxt)
         instances = self.conductor.instances_on_host(ctxt, self.host)
         for instance in instances:
             self._settle(ctxt, instance)
@@ -58,6 +64,8 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
         elif instance.task_state == states.DELETING:
             LOG.info("Finishing the delete of %s", instance.uuid)
             self._terminate(ctxt, instance)
+        elif instance.task_state == states.MIGRATING:
+            self.reset_live_migration(ctxt, instance)
         elif instance.task_state is not None:
             LOG.warning("Instance %s was %s when this agent stopped; clearing the task",
                         instance.uuid, instance.task_state)

@@ -10,8 +10,10 @@ from typing import Any
 
 from nimbus.common import rpc
 from nimbus.common.context import RequestContext
+from nimbus.compute.objects.flavor import Flavor
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
+from nimbus.compute.objects.migration import Migration
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
 
@@ -31,7 +33,17 @@ class ComputeAPI(rpc.RPCAPI):
                                 "resume_instance", "trigger_crash_dump", "set_admin_password",
                                 "get_console_output", "get_instance_diagnostics",
                                 "get_remote_console", "soft_delete_instance",
-                                "restore_instance", "external_instance_event"),
+                                "restore_instance", "external_instance_event",
+                                # resize and cold migration (agent/resize.py)
+                                "prep_resize", "resize_instance", "finish_resize",
+                                "confirm_resize", "revert_resize", "finish_revert_resize",
+                                # live migration (agent/live_migration.py)
+                                "check_can_live_migrate_destination", "live_migration",
+                                "pre_live_migration", "post_live_migration_at_destination",
+                                "rollback_live_migration_at_destination",
+                                "live_migration_abort", "live_migration_force_complete",
+                                # evacuation (agent/evacuate.py)
+                                "evacuate_instance"),
                        objects=OBJECTS_1_0),
     )
 
@@ -121,3 +133,106 @@ class ComputeAPI(rpc.RPCAPI):
                                 events: list[dict[str, Any]]) -> None:
         self.prepare(server=host).cast(ctxt, "external_instance_event", instances=instances,
                                        events=events)
+
+    # --- resize and cold migration ----------------------------------------------------
+
+    def prep_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                    migration: Migration, flavor: Flavor, image: ImageMeta,
+                    clean_shutdown: bool = True) -> None:
+        """To the destination: get ready to receive `instance`."""
+        self.prepare(server=host).cast(ctxt, "prep_resize", instance=instance,
+                                       migration=migration, flavor=flavor, image=image,
+                                       clean_shutdown=clean_shutdown)
+
+    def resize_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        migration: Migration, flavor: Flavor, image: ImageMeta,
+                        clean_shutdown: bool = True) -> None:
+        """To the source: stop the instance and hand its disks over."""
+        self.prepare(server=host).cast(ctxt, "resize_instance", instance=instance,
+                                       migration=migration, flavor=flavor, image=image,
+                                       clean_shutdown=clean_shutdown)
+
+    def finish_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                      migration: Migration, disk_info: dict[str, Any],
+                      image: ImageMeta) -> None:
+        """To the destination: start the instance with its new flavor."""
+        self.prepare(server=host).cast(ctxt, "finish_resize", instance=instance,
+                                       migration=migration, disk_info=disk_info, image=image)
+
+    def confirm_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                       migration: Migration) -> None:
+        """To the source: drop what the resize left there."""
+        self.prepare(server=host).cast(ctxt, "confirm_resize", instance=instance,
+                                       migration=migration)
+
+    def revert_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                      migration: Migration) -> None:
+        """To the destination: drop the resized instance, then hand back to the source."""
+        self.prepare(server=host).cast(ctxt, "revert_resize", instance=instance,
+                                       migration=migration)
+
+    def finish_revert_resize(self, ctxt: RequestContext, host: str, instance: Instance,
+                             migration: Migration) -> None:
+        """To the source: bring the instance back as it was."""
+        self.prepare(server=host).cast(ctxt, "finish_revert_resize", instance=instance,
+                                       migration=migration)
+
+    # --- live migration ----------------------------------------------------------------
+
+    def check_can_live_migrate_destination(self, ctxt: RequestContext, host: str,
+                                           instance: Instance,
+                                           block_migration: bool | None) -> dict[str, Any]:
+        """To a candidate destination: can it take `instance`? Its migrate data.
+
+        :raises MigrationPreCheckError:
+        """
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "check_can_live_migrate_destination", instance=instance,
+            block_migration=block_migration)
+        return result
+
+    def live_migration(self, ctxt: RequestContext, host: str, instance: Instance, dest: str,
+                       migration: Migration, migrate_data: dict[str, Any]) -> None:
+        """To the source: run the live migration to `dest`."""
+        self.prepare(server=host).cast(ctxt, "live_migration", instance=instance, dest=dest,
+                                       migration=migration, migrate_data=migrate_data)
+
+    def pre_live_migration(self, ctxt: RequestContext, host: str, instance: Instance,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+        """To the destination, from the source: prepare to receive the guest."""
+        result: dict[str, Any] = self.prepare(server=host).call(
+            ctxt, "pre_live_migration", instance=instance, migrate_data=migrate_data)
+        return result
+
+    def post_live_migration_at_destination(self, ctxt: RequestContext, host: str,
+                                           instance: Instance, migration: Migration) -> None:
+        """To the destination, from the source: the guest runs there now."""
+        self.prepare(server=host).call(ctxt, "post_live_migration_at_destination",
+                                       instance=instance, migration=migration)
+
+    def rollback_live_migration_at_destination(self, ctxt: RequestContext, host: str,
+                                               instance: Instance) -> None:
+        """To the destination, from the source: drop what pre_live_migration made."""
+        self.prepare(server=host).cast(ctxt, "rollback_live_migration_at_destination",
+                                       instance=instance)
+
+    def live_migration_abort(self, ctxt: RequestContext, host: str, instance: Instance,
+                             migration_id: int) -> None:
+        self.prepare(server=host).cast(ctxt, "live_migration_abort", instance=instance,
+                                       migration_id=migration_id)
+
+    def live_migration_force_complete(self, ctxt: RequestContext, host: str,
+                                      instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "live_migration_force_complete",
+                                       instance=instance)
+
+    # --- evacuation ----------------------------------------------------------------------
+
+    def evacuate_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                          migration: Migration, image: ImageMeta,
+                          admin_password: str | None, target_state: str | None) -> None:
+        """To the destination: rebuild there an instance whose host is down."""
+        self.prepare(server=host).cast(ctxt, "evacuate_instance", instance=instance,
+                                       migration=migration, image=image,
+                                       admin_password=admin_password,
+                                       target_state=target_state)

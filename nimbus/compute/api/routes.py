@@ -18,6 +18,7 @@ from nimbus.compute.api.handlers import (
     flavors,
     instance_actions,
     keypairs,
+    migrations,
     server_actions,
     server_external_events,
     server_info,
@@ -95,11 +96,21 @@ EXTERNAL_EVENTS: dict[str, dict[str, Handler]] = {
     "/os-server-external-events": {"POST": server_external_events.create_events},
 }
 
+_MIGRATION = _SERVER + "/migrations/{migration_id}"
+
+MIGRATIONS: dict[str, dict[str, Handler]] = {
+    "/os-migrations": {"GET": migrations.list_migrations},
+    _SERVER + "/migrations": {"GET": migrations.list_server_migrations},
+    _MIGRATION: {"GET": migrations.show_server_migration,
+                 "DELETE": migrations.delete_server_migration},
+    _MIGRATION + "/action": {"POST": migrations.server_migration_action},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
 FAMILIES: list[dict[str, dict[str, Handler]]] = [
     FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO,
-    EXTERNAL_EVENTS]
+    EXTERNAL_EVENTS, MIGRATIONS]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

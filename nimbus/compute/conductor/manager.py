@@ -1,8 +1,9 @@
 """The server side of the conductor: builds, reschedules, and the database on the agents' behalf.
 
 A conductor with the API database and the cell mappings plays the "super"
-conductor (builds); one with a cell database plays that cell's conductor
-(the agents' writes). The all-in-one runs one conductor that does both.
+conductor (builds, moves); one with a cell database plays that cell's
+conductor (the agents' writes). The all-in-one runs one conductor that
+does both. Moves live beside this module (resize.py, live.py, evacuate.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from nimbus.common.messaging import oslo_messaging
 from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.cells import Cells
+from nimbus.compute.conductor.evacuate import EvacuateMixin
+from nimbus.compute.conductor.live import LiveMigrationMixin
+from nimbus.compute.conductor.resize import ResizeMixin
 from nimbus.compute.conductor.rpcapi import ConductorAPI
 from nimbus.compute.db import build_requests, mappings, server_groups
 from nimbus.compute.db.cell import actions, compute_nodes, services
@@ -48,15 +52,17 @@ def from_wire(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ConductorManager:
+class ConductorManager(ResizeMixin, LiveMigrationMixin, EvacuateMixin):
     target = oslo_messaging.Target(version=ConductorAPI.version())
 
     def __init__(self, *, host: str, api_db: Database | None, cells: Cells | None,
                  cell_db: Database | None, scheduler: SchedulerAPI | None,
                  placement: PlacementClient | None,
-                 compute_api: Any, default_availability_zone: str) -> None:
+                 compute_api: Any, default_availability_zone: str,
+                 service_down_time: int = 60) -> None:
         """`compute_api(cell)` gives the agents' RPC client of a cell."""
         self.host = host
+        self.down_time = service_down_time
         self.api_db = api_db
         self.cells = cells
         self.cell_db = cell_db

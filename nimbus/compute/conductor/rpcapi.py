@@ -14,8 +14,10 @@ from typing import Any
 from nimbus.common import rpc
 from nimbus.common.context import RequestContext
 from nimbus.common.messaging import oslo_messaging
+from nimbus.compute.objects.flavor import Flavor
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
+from nimbus.compute.objects.migration import Migration
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
 
@@ -37,7 +39,11 @@ class ConductorAPI(rpc.RPCAPI):
             methods=("ping", "schedule_and_build_instances", "build_instances", "instance_get",
                      "instance_update", "instance_destroy", "instances_on_host",
                      "instance_fault_create", "action_event_start", "action_event_finish",
-                     "service_register", "service_heartbeat", "compute_node_update"),
+                     "service_register", "service_heartbeat", "compute_node_update",
+                     # moves (conductor/moves.py and beside it)
+                     "migrate_server", "live_migrate_instance", "evacuate_instance",
+                     "migration_get", "migration_update", "migrations_in_progress",
+                     "evacuations_from"),
             objects=OBJECTS_1_0),
     )
 
@@ -64,6 +70,38 @@ class ConductorAPI(rpc.RPCAPI):
         self.cast(ctxt, "schedule_and_build_instances", specs=specs, image=image,
                   admin_password=admin_password, injected_files=injected_files,
                   requested_networks=requested_networks)
+
+    def migrate_server(self, ctxt: RequestContext, instance: Instance, flavor: Flavor,
+                       spec: RequestSpec, clean_shutdown: bool = True) -> None:
+        """Resize (a new flavor) or cold-migrate (the same) an instance whose
+        task state the API set to resize_prep."""
+        self.cast(ctxt, "migrate_server", instance=instance, flavor=flavor, spec=spec,
+                  clean_shutdown=clean_shutdown)
+
+    def live_migrate_instance(self, ctxt: RequestContext, instance: Instance,
+                              host: str | None, force: bool, block_migration: bool | None,
+                              spec: RequestSpec, wait: bool = False) -> None:
+        """Live-migrate an instance (task state migrating) to `host`, or where
+        the scheduler says; `wait` (before microversion 2.34) makes the checks
+        synchronous, so that their failures reach the caller.
+
+        :raises NoValidHost: :raises MigrationPreCheckError: ... (only with `wait`)
+        """
+        kwargs = {"instance": instance, "host": host, "force": force,
+                  "block_migration": block_migration, "spec": spec, "wait": wait}
+        if wait:
+            self.call(ctxt, "live_migrate_instance", **kwargs)
+        else:
+            self.cast(ctxt, "live_migrate_instance", **kwargs)
+
+    def evacuate_instance(self, ctxt: RequestContext, instance: Instance,
+                          migration: Migration, host: str | None, spec: RequestSpec,
+                          admin_password: str | None, target_state: str | None) -> None:
+        """Rebuild an instance whose host is down on `host` (forced) or where
+        the scheduler says."""
+        self.cast(ctxt, "evacuate_instance", instance=instance, migration=migration,
+                  host=host, spec=spec, admin_password=admin_password,
+                  target_state=target_state)
 
     # --- from the agents ------------------------------------------------------------
 
@@ -128,4 +166,31 @@ class ConductorAPI(rpc.RPCAPI):
         result: dict[str, Any] = self.call(ctxt, "compute_node_update", host=host,
                                            nodename=nodename, service_id=service_id,
                                            values=values)
+        return result
+
+    def migration_get(self, ctxt: RequestContext, migration_id: int) -> Migration:
+        result: Migration = self.call(ctxt, "migration_get", migration_id=migration_id)
+        return result
+
+    def migration_update(self, ctxt: RequestContext, migration_id: int,
+                         values: dict[str, Any],
+                         expected_status: list[str] | None = None) -> Migration:
+        """:raises InvalidMigrationState: the status was not one of `expected_status`."""
+        result: Migration = self.call(ctxt, "migration_update", migration_id=migration_id,
+                                      values=values, expected_status=expected_status)
+        return result
+
+    def migrations_in_progress(self, ctxt: RequestContext, instance_uuid: str,
+                               migration_type: str | None = None) -> list[Migration]:
+        """An instance's migrations under way (queued, preparing, running,
+        post-migrating), oldest first."""
+        result: list[Migration] = self.call(ctxt, "migrations_in_progress",
+                                            instance_uuid=instance_uuid,
+                                            migration_type=migration_type)
+        return result
+
+    def evacuations_from(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
+        """Evacuations away from `host` not yet cleaned up there: each
+        {"migration", "instance" (None once purged), "source_node_uuid"}."""
+        result: list[dict[str, Any]] = self.call(ctxt, "evacuations_from", host=host)
         return result

@@ -179,6 +179,18 @@ def delete_instance_mapping(conn: Connection, instance_uuid: str) -> None:
                  .where(instance_mappings.c.instance_uuid == instance_uuid))
 
 
+def instance_size(conn: Connection, instance_uuid: str) -> dict[str, int]:
+    """The cores and RAM an instance counts for in its project's quota.
+
+    :raises InstanceMappingNotFound:
+    """
+    row = conn.execute(sa.select(instance_mappings.c.vcpus, instance_mappings.c.memory_mb)
+                       .where(instance_mappings.c.instance_uuid == instance_uuid)).first()
+    if row is None:
+        raise exc.InstanceMappingNotFound(uuid=instance_uuid)
+    return {"cores": int(row.vcpus or 0), "ram": int(row.memory_mb or 0)}
+
+
 def project_cells(conn: Connection, project_id: str | None) -> list[str]:
     """Uuids of the cells holding instances of `project_id` (None: of anyone)."""
     query = sa.select(sa.distinct(cell_mappings.c.uuid)).join(

@@ -1,10 +1,13 @@
-"""Stored instances as RPC objects."""
+"""Stored instances and migrations as RPC objects."""
 
 from __future__ import annotations
 
 from nimbus.compute.db.cell.instances import InstanceRecord
+from nimbus.compute.db.cell.moves import MigrationRecord
 from nimbus.compute.objects.flavor import Flavor
 from nimbus.compute.objects.instance import COLUMNS, Instance
+from nimbus.compute.objects.migration import COLUMNS as MIGRATION_COLUMNS
+from nimbus.compute.objects.migration import Migration
 
 
 def to_object(record: InstanceRecord) -> Instance:
@@ -19,3 +22,8 @@ def to_object(record: InstanceRecord) -> Instance:
         scheduler_hints={k: list(v) for k, v in record.scheduler_hints.items()},
         pinned_availability_zone=record.pinned_availability_zone)
     return Instance(**values)
+
+
+def to_migration(record: MigrationRecord) -> Migration:
+    """The RPC object of a stored migration."""
+    return Migration(**{c: getattr(record, c) for c in MIGRATION_COLUMNS})

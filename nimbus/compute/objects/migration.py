@@ -74,3 +74,10 @@ class Migration(NimbusObject):
         "deleted_at": fields.DateTimeField(nullable=True),
         "deleted": fields.IntegerField(),
     }
+
+
+def migration_id(migration: Migration) -> int:
+    """The id of a stored migration (an object not yet stored has none)."""
+    if migration.id is None:
+        raise ValueError(f"migration {migration.uuid} has no id: it was never stored")
+    return int(migration.id)

@@ -8,6 +8,9 @@
 - Otherwise: task_state ``deleting`` and a cast to the agent, which
   destroys the guest, gives back the allocations and deletes the record.
 
+A server waiting in VERIFY_RESIZE is confirmed first, so that the source
+of its resize is cleaned up too.
+
 The quota is released at once (the mapping is queued for delete).
 """
 
@@ -24,6 +27,7 @@ from nimbus.compute.db import build_requests, mappings, server_groups
 from nimbus.compute.db.cell import actions, services
 from nimbus.compute.db.cell import instances as cell_instances
 from nimbus.compute.objects.convert import to_object
+from nimbus.compute.ops import resize
 from nimbus.compute.ops.lookup import Found, find
 
 if TYPE_CHECKING:
@@ -68,6 +72,7 @@ def delete(compute: Compute, ctx: RequestContext, found: Found, is_admin: bool,
         server = found.server
     assert found.cell is not None
     cell_db = compute.cells.db(found.cell)
+    resize.confirm_on_delete(compute, ctx, found)
     _release_mapping(compute, server.uuid)
     if found.cell.is_cell0 or not host_is_up(compute, found):
         with cell_db.writer() as conn:

@@ -19,6 +19,7 @@ from nimbus.compute.policies import (
     guest_actions,
     instance_actions,
     keypairs,
+    moves,
     server_actions,
     server_external_events,
     server_metadata,
@@ -27,7 +28,7 @@ from nimbus.compute.policies import (
 
 MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
                              guest_access, instance_actions, server_metadata,
-                             server_external_events]
+                             server_external_events, moves]
 
 
 def list_rules() -> list[policy.RuleDefault]:

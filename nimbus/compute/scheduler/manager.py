@@ -118,7 +118,7 @@ class SchedulerManager:
         for allocation_request in requests:
             root = self._root(allocation_request, summaries)
             by_root.setdefault(root, allocation_request)  # the first candidate per host
-        hosts = self._describe(by_root, summaries)
+        hosts = self._describe(by_root, summaries, spec.requested_cell)
         if not hosts:
             raise exc.NoValidHost(reason="There are not enough hosts available.")
         return hosts
@@ -131,8 +131,10 @@ class SchedulerManager:
                 return str(root)
         return str(next(iter(allocation_request["allocations"])))
 
-    def _describe(self, by_root: dict[str, dict[str, Any]],
-                  summaries: dict[str, Any]) -> list[HostState]:
+    def _describe(self, by_root: dict[str, dict[str, Any]], summaries: dict[str, Any],
+                  cell_uuid: str | None = None) -> list[HostState]:
+        """The candidates as hosts, from the cells (only `cell_uuid`, for a
+        move that must stay in its cell)."""
         uuids = list(by_root)
         now = datetime.datetime.now(datetime.UTC)
 
@@ -160,7 +162,9 @@ class SchedulerManager:
                     traits=set(summaries.get(node.uuid, {}).get("traits", []))))
             return found
 
-        results = self.cells.scatter(self.cells.all(include_cell0=False), look, timeout=30)
+        cells = [c for c in self.cells.all(include_cell0=False)
+                 if cell_uuid is None or c.uuid == cell_uuid]
+        results = self.cells.scatter(cells, look, timeout=30)
         hosts: list[HostState] = []
         for cell_uuid, result in results.items():
             if isinstance(result, (CellTimeout, CellFailed)):

@@ -41,6 +41,16 @@ class InstanceNotFound(DriverError):
     """The hypervisor does not know the instance."""
 
 
+class ResizeRefused(DriverError):
+    """The driver will not do this resize (a disk cannot shrink, say) and has
+    changed nothing: the instance is as it was (Nova's InstanceFaultRollback)."""
+
+
+class MigrationAborted(DriverError):
+    """A live migration stopped because it was asked to abort; the instance
+    still runs on the source."""
+
+
 @dataclass(frozen=True)
 class DriverCapabilities:
     """What a driver can do beyond the abstract minimum; each maps to the
@@ -282,7 +292,8 @@ class ComputeDriver(abc.ABC):
     def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
                                    dest_host: str, flavor: Any) -> dict[str, Any]:
         """Stop the instance and hand its disks to `dest_host`; return what the
-        destination needs to finish (disk info)."""
+        destination needs to finish (disk info). Raise ResizeRefused, having
+        touched nothing, for a resize the driver cannot do."""
         raise self._unsupported("resize and cold migration")
 
     def finish_migration(self, context: RequestContext, instance: Instance,
@@ -308,12 +319,18 @@ class ComputeDriver(abc.ABC):
     def live_migration(self, context: RequestContext, instance: Instance, dest: str,
                        migrate_data: dict[str, Any],
                        progress: Callable[[dict[str, int]], None]) -> None:
+        """Move the running instance to `dest`, reporting memory_* and disk_*
+        byte counts through `progress`; return once the guest runs there.
+        Raise MigrationAborted when live_migration_abort stopped it."""
         raise self._unsupported("live migration")
 
     def live_migration_abort(self, instance: Instance) -> None:
+        """Stop the live migration of `instance` under way (it stays on the source)."""
         raise self._unsupported("live migration")
 
     def live_migration_force_complete(self, instance: Instance) -> None:
+        """Make the live migration of `instance` under way converge now
+        (pause the guest, or switch to post-copy)."""
         raise self._unsupported("live migration")
 
     def post_live_migration_at_destination(self, context: RequestContext,

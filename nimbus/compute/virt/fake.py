@@ -3,7 +3,9 @@
 Every operation succeeds at once unless a test asked it to fail:
 ``FailureInjector.inject("host-1", "spawn", times=1)`` makes the next spawn
 on host-1 raise. ``[fake_driver] spawn_delay`` slows builds down, so that a
-test can delete a server or stop an agent in the middle of one. Instances
+test can delete a server or stop an agent in the middle of one;
+``live_migration_delay`` does the same for live migrations, which report
+their progress step by step and can be aborted or forced to complete. Instances
 live in memory and die with the process, so an agent restarted on the same
 host finds none (as after a host reboot).
 """
@@ -23,7 +25,13 @@ from nimbus.compute import states
 from nimbus.compute.objects.image import ImageMeta
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.virt import driver
-from nimbus.compute.virt.driver import DriverCapabilities, DriverError, InstanceInfo
+from nimbus.compute.virt.driver import (
+    DriverCapabilities,
+    DriverError,
+    InstanceInfo,
+    MigrationAborted,
+    ResizeRefused,
+)
 
 OPTS = [
     cfg.IntOpt("vcpus", default=64, min=1, help="VCPUs of each fake host."),
@@ -32,7 +40,13 @@ OPTS = [
     cfg.FloatOpt("spawn_delay", default=0.0, min=0.0,
                  help="Seconds each fake spawn takes (0: instant). For tests that act "
                  "in the middle of a build."),
+    cfg.FloatOpt("live_migration_delay", default=0.0, min=0.0,
+                 help="Seconds each fake live migration takes (0: instant). For tests "
+                 "that abort or force-complete one under way."),
 ]
+
+# Steps a fake live migration reports its progress in.
+LIVE_MIGRATION_STEPS = 4
 
 
 @dataclass
@@ -88,6 +102,10 @@ class FakeDriver(driver.ComputeDriver):
         self.options = conf.fake_driver
         self.instances: dict[str, FakeInstance] = {}
         self._lock = threading.Lock()
+        # What a resize left here, shut off, until it is confirmed or reverted.
+        self._resize_sources: dict[str, FakeInstance] = {}
+        # Live migrations under way from this host: uuid -> (abort, force complete).
+        self._migrating: dict[str, tuple[threading.Event, threading.Event]] = {}
 
     # --- the host ---------------------------------------------------------
 
@@ -213,8 +231,15 @@ class FakeDriver(driver.ComputeDriver):
 
     def migrate_disk_and_power_off(self, context: RequestContext, instance: Instance,
                                    dest_host: str, flavor: Any) -> dict[str, Any]:
-        self._set_power(instance, "migrate_disk_and_power_off", states.SHUTDOWN)
-        return {"disks": []}
+        # As libvirt: a disk is never shrunk, and nothing is touched when refused.
+        if flavor.root_gb < instance.flavor.root_gb:
+            raise ResizeRefused("Unable to resize disk down.")
+        fake = self._set_power(instance, "migrate_disk_and_power_off", states.SHUTDOWN)
+        with self._lock:
+            # Kept apart, so that a resize to this same host finds its new
+            # guest and its old one side by side.
+            self._resize_sources[instance.uuid] = self.instances.pop(instance.uuid, fake)
+        return {"disks": [{"type": "raw", "virt_disk_size": flavor.root_gb * 1024 ** 3}]}
 
     def finish_migration(self, context: RequestContext, instance: Instance,
                          disk_info: dict[str, Any], image: ImageMeta, resize_instance: bool,
@@ -228,12 +253,18 @@ class FakeDriver(driver.ComputeDriver):
 
     def confirm_migration(self, context: RequestContext, instance: Instance) -> None:
         with self._lock:
-            self.instances.pop(instance.uuid, None)
+            self._resize_sources.pop(instance.uuid, None)
 
     def finish_revert_migration(self, context: RequestContext, instance: Instance,
                                 power_on: bool) -> None:
-        fake = self._get(instance)
-        fake.power_state = states.RUNNING if power_on else states.SHUTDOWN
+        FailureInjector.check(self.host, "finish_revert_migration")
+        with self._lock:
+            fake = self._resize_sources.pop(instance.uuid, None)
+            if fake is None:
+                raise driver.InstanceNotFound(f"no resized-away copy of {instance.uuid} on "
+                                              f"{self.host}")
+            fake.power_state = states.RUNNING if power_on else states.SHUTDOWN
+            self.instances[instance.uuid] = fake
 
     def check_can_live_migrate_destination(self, context: RequestContext, instance: Instance,
                                            block_migration: bool) -> dict[str, Any]:
@@ -255,21 +286,56 @@ class FakeDriver(driver.ComputeDriver):
                        progress: Any) -> None:
         FailureInjector.check(self.host, "live_migration")
         self._get(instance)
-        progress({"memory_total": instance.memory_mb * 1024 * 1024,
-                  "memory_processed": instance.memory_mb * 1024 * 1024,
-                  "memory_remaining": 0})
+        abort, force = threading.Event(), threading.Event()
+        with self._lock:
+            self._migrating[instance.uuid] = (abort, force)
+        try:
+            self._copy(instance, migrate_data, progress, abort, force)
+        finally:
+            with self._lock:
+                self._migrating.pop(instance.uuid, None)
         with self._lock:
             self.instances.pop(instance.uuid, None)
 
+    def _copy(self, instance: Instance, migrate_data: dict[str, Any], progress: Any,
+              abort: threading.Event, force: threading.Event) -> None:
+        """Report the copy in steps, [fake_driver] live_migration_delay long in all."""
+        memory = instance.memory_mb * 1024 * 1024
+        disk = instance.root_gb * 1024 ** 3 if migrate_data.get("block_migration") else 0
+        pause = self.options.live_migration_delay / LIVE_MIGRATION_STEPS
+        for step in range(1, LIVE_MIGRATION_STEPS + 1):
+            if abort.wait(pause) if pause else abort.is_set():
+                raise MigrationAborted(f"live migration of {instance.uuid} aborted")
+            done = LIVE_MIGRATION_STEPS if force.is_set() else step
+            report = {"memory_total": memory,
+                      "memory_processed": memory * done // LIVE_MIGRATION_STEPS,
+                      "memory_remaining": memory - memory * done // LIVE_MIGRATION_STEPS}
+            if disk:
+                report.update(disk_total=disk,
+                              disk_processed=disk * done // LIVE_MIGRATION_STEPS,
+                              disk_remaining=disk - disk * done // LIVE_MIGRATION_STEPS)
+            progress(report)
+            if done == LIVE_MIGRATION_STEPS:
+                return
+
+    def _migration_of(self, instance: Instance) -> tuple[threading.Event, threading.Event]:
+        with self._lock:
+            found = self._migrating.get(instance.uuid)
+        if found is None:
+            raise DriverError(f"no live migration of {instance.uuid} is under way on "
+                              f"{self.host}")
+        return found
+
     def live_migration_abort(self, instance: Instance) -> None:
-        self._get(instance)
+        self._migration_of(instance)[0].set()
 
     def live_migration_force_complete(self, instance: Instance) -> None:
-        self._get(instance)
+        self._migration_of(instance)[1].set()
 
     def post_live_migration_at_destination(self, context: RequestContext,
                                            instance: Instance) -> None:
-        self._get(instance).power_state = states.RUNNING
+        paused = instance.vm_state == states.PAUSED
+        self._get(instance).power_state = states.PAUSED_POWER if paused else states.RUNNING
 
     def rollback_live_migration_at_destination(self, context: RequestContext,
                                                instance: Instance) -> None:

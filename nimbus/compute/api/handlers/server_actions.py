@@ -21,14 +21,17 @@ from nimbus.compute.api.handlers import (
     actions_deferred_delete,
     actions_guest,
     actions_lock,
+    actions_migrate,
     actions_power,
+    actions_resize,
 )
 
 Action = Callable[[Request], Response]
 
 # Modules whose ACTIONS tables make up the action routes.
 ACTION_MODULES: list[ModuleType] = [actions_power, actions_guest, actions_lock,
-                                    actions_deferred_delete, actions_access]
+                                    actions_deferred_delete, actions_access, actions_resize,
+                                    actions_migrate]
 
 
 def actions() -> dict[str, Action]:
