@@ -174,3 +174,15 @@ class Forbidden(ComputeError):
 
 class ServerGroupNotFound(NotFound):
     msg_fmt = "Instance group %(group_uuid)s could not be found."
+
+
+class RequestFilterFailed(ComputeError):
+    msg_fmt = "Scheduling failed: %(reason)s"
+
+
+class UnsupportedPolicyException(Invalid):
+    msg_fmt = "ServerGroup policy is not supported: %(reason)s"
+
+
+class GroupAffinityViolation(ComputeError):
+    msg_fmt = "%(policy)s instance group policy was violated"

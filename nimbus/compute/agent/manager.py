@@ -37,6 +37,7 @@ class ComputeManager(BuildMixin, PowerMixin, AgentBase):
         service = self.conductor.service_register(ctxt, self.host, BINARY, ComputeAPI.TOPIC,
                                                   SERVICE_VERSION)
         self.service_id = service["id"]
+        self.service_disabled = self.tracker.disabled = bool(service.get("disabled"))
         instances = self.conductor.instances_on_host(ctxt, self.host)
         for instance in instances:
             self._settle(ctxt, instance)
@@ -45,12 +46,15 @@ class ComputeManager(BuildMixin, PowerMixin, AgentBase):
     def _settle(self, ctxt: RequestContext, instance: Instance) -> None:
         if instance.vm_state == states.BUILDING or instance.task_state in (
                 states.SCHEDULING, states.SPAWNING):
+            # Nothing runs it any more: ERROR on no host with nothing claimed,
+            # as a build that failed without retries ends.
             LOG.warning("Instance %s was being built when this agent stopped: ERROR",
                         instance.uuid)
-            self._quietly(self.driver.destroy, ctxt, instance, [], True)
+            self._destroy_quietly(ctxt, instance)
             self._error(ctxt, instance, "The compute agent stopped while building the "
-                        "instance.")
+                        "instance.", {"host": None, "node": None})
             self._release(instance.uuid)
+            return
         elif instance.task_state == states.DELETING:
             LOG.info("Finishing the delete of %s", instance.uuid)
             self._terminate(ctxt, instance)
@@ -76,5 +80,16 @@ class ComputeManager(BuildMixin, PowerMixin, AgentBase):
         self.tracker.update(ctxt, self.service_id, instances)
 
     def heartbeat(self, ctxt: RequestContext) -> None:
+        """Report in; follow the service being disabled or enabled meanwhile."""
         assert self.service_id is not None
-        self.conductor.service_heartbeat(ctxt, self.service_id)
+        service = self.conductor.service_heartbeat(ctxt, self.service_id)
+        self._follow_disabled(bool(service.get("disabled")))
+
+    def set_host_enabled(self, ctxt: RequestContext, enabled: bool) -> str:
+        """The service was just enabled or disabled (os-services): follow at once."""
+        self._follow_disabled(not enabled)
+        return "enabled" if enabled else "disabled"
+
+    def _follow_disabled(self, disabled: bool) -> None:
+        self.service_disabled = disabled
+        self.tracker.set_disabled(disabled)

@@ -26,7 +26,7 @@ class ComputeAPI(rpc.RPCAPI):
     HISTORY = (
         rpc.APIVersion("1.0", "first version",
                        methods=("build_and_run_instance", "terminate_instance",
-                                "stop_instance", "start_instance"),
+                                "stop_instance", "start_instance", "set_host_enabled"),
                        objects=OBJECTS_1_0),
     )
 
@@ -51,3 +51,10 @@ class ComputeAPI(rpc.RPCAPI):
 
     def start_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
         self.prepare(server=host).cast(ctxt, "start_instance", instance=instance)
+
+    def set_host_enabled(self, ctxt: RequestContext, host: str, enabled: bool) -> str:
+        """Tell an agent its service was enabled or disabled, so that it sets
+        or clears COMPUTE_STATUS_DISABLED now; "enabled" or "disabled"."""
+        result: str = self.prepare(server=host).call(ctxt, "set_host_enabled",
+                                                     enabled=enabled)
+        return result

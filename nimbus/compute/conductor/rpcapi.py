@@ -33,7 +33,8 @@ class ConductorAPI(rpc.RPCAPI):
             methods=("schedule_and_build_instances", "build_instances", "instance_get",
                      "instance_update", "instance_destroy", "instances_on_host",
                      "instance_fault_create", "action_event_start", "action_event_finish",
-                     "service_register", "service_heartbeat", "compute_node_update"),
+                     "service_register", "service_heartbeat", "compute_node_update",
+                     "instance_group_get"),
             objects=OBJECTS_1_0),
     )
 
@@ -76,6 +77,14 @@ class ConductorAPI(rpc.RPCAPI):
 
     def instances_on_host(self, ctxt: RequestContext, host: str) -> list[Instance]:
         result: list[Instance] = self.call(ctxt, "instances_on_host", host=host)
+        return result
+
+    def instance_group_get(self, ctxt: RequestContext,
+                           group_uuid: str) -> dict[str, Any] | None:
+        """A server group's policy, rules, members and their hosts in the
+        cell; None when it is gone or cannot be read."""
+        result: dict[str, Any] | None = self.call(ctxt, "instance_group_get",
+                                                  group_uuid=group_uuid)
         return result
 
     def instance_fault_create(self, ctxt: RequestContext, instance_uuid: str, code: int,
