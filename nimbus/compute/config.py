@@ -53,6 +53,23 @@ COMPUTE_OPTS: list[cfg.Opt] = [
                "is really deleted; 0 deletes at once."),
     cfg.IntOpt("max_fake_hosts", default=100, min=1,
                help="Most fake hosts `nimbus up --fake-hosts` starts."),
+    cfg.IntOpt("sync_power_state_interval", default=600, min=-1,
+               help="Seconds between an agent's comparisons of the power states its "
+               "instances have in the database with what its driver reports (Nova's "
+               "_sync_power_states); 0 or -1: never."),
+    cfg.StrOpt("running_deleted_instance_action", default="reap",
+               choices=[("reap", "power off and destroy them"),
+                        ("log", "log a warning about them"),
+                        ("shutdown", "power them off"),
+                        ("noop", "do nothing")],
+               help="What an agent does with instances its driver runs that the database "
+               "says are deleted."),
+    cfg.IntOpt("running_deleted_instance_poll_interval", default=1800, min=0,
+               help="Seconds between an agent's searches for instances its driver runs "
+               "that the database says are deleted; 0: never."),
+    cfg.IntOpt("running_deleted_instance_timeout", default=0, min=0,
+               help="Seconds an instance must have been deleted before the search above "
+               "acts on it."),
     cfg.IntOpt("consecutive_build_service_disable_threshold", default=10, min=0,
                help="Any value but 0 makes agents report their build failures (the "
                "failed_builds statistic of their compute nodes), which "

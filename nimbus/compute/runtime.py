@@ -204,6 +204,13 @@ class ComputeRuntime:
                            lambda: manager.heartbeat(internal_context()))
         self.periodics.add(f"resources {host}", group.update_resources_interval,
                            lambda: manager.update_available_resource(internal_context()))
+        if group.sync_power_state_interval > 0:
+            self.periodics.add(f"power states {host}", group.sync_power_state_interval,
+                               lambda: manager.sync_power_states(internal_context()))
+        if group.running_deleted_instance_poll_interval > 0:
+            self.periodics.add(
+                f"running deleted {host}", group.running_deleted_instance_poll_interval,
+                lambda: manager.cleanup_running_deleted_instances(internal_context()))
         return manager
 
     def stop_agent(self, host: str, wait: bool = True) -> ComputeManager:

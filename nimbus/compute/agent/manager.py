@@ -15,6 +15,7 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.base import BINARY, SERVICE_VERSION, AgentBase
 from nimbus.compute.agent.builds import BuildMixin
+from nimbus.compute.agent.periodic import PeriodicMixin
 from nimbus.compute.agent.power import PowerMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
 from nimbus.compute.objects.instance import Instance
@@ -25,7 +26,7 @@ LOG = logging.getLogger(__name__)
 __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
-class ComputeManager(BuildMixin, PowerMixin, AgentBase):
+class ComputeManager(BuildMixin, PowerMixin, PeriodicMixin, AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------
@@ -75,9 +76,11 @@ class ComputeManager(BuildMixin, PowerMixin, AgentBase):
                 self._update(ctxt, instance, {"power_state": power})
 
     def update_available_resource(self, ctxt: RequestContext) -> None:
+        """Report resources, then repair allocations against the report."""
         assert self.service_id is not None
         instances = self.conductor.instances_on_host(ctxt, self.host)
         self.tracker.update(ctxt, self.service_id, instances)
+        self.heal_allocations(ctxt, instances)
 
     def heartbeat(self, ctxt: RequestContext) -> None:
         """Report in; follow the service being disabled or enabled meanwhile."""

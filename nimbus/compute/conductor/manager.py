@@ -90,6 +90,22 @@ class ConductorManager(BuildsMixin):
             return [to_object(r) for r in cell_instances.on_host(conn, host,
                                                                  cell_instances.ALL)]
 
+    def instances_get_deleted(self, ctxt: RequestContext,
+                              instance_uuids: list[str]) -> list[Instance]:
+        """The instances of `instance_uuids` this cell has deleted (its agents
+        reap what their drivers still run and free what placement still holds)."""
+        with self._cell_db().reader() as conn:
+            found = cell_instances.get_many(conn, instance_uuids, read_deleted="only",
+                                            extras=cell_instances.NONE)
+        return [to_object(r) for r in found]
+
+    def instance_action_start(self, ctxt: RequestContext, instance_uuid: str,
+                              action: str) -> None:
+        """An action an agent starts on its own (the power state sync's stop)."""
+        with self._cell_db().writer() as conn:
+            actions.start(conn, instance_uuid, action, ctxt.request_id, ctxt.user_id,
+                          ctxt.project_id)
+
     def instance_group_get(self, ctxt: RequestContext, group_uuid: str) -> dict[str, Any] | None:
         """A server group as the agents' last policy check needs it: policy,
         rules, members, and the host of each member in this cell. None when

@@ -34,6 +34,7 @@ class ConductorAPI(rpc.RPCAPI):
                      "instance_update", "instance_destroy", "instances_on_host",
                      "instance_fault_create", "action_event_start", "action_event_finish",
                      "service_register", "service_heartbeat", "compute_node_update",
+                     "instances_get_deleted", "instance_action_start",
                      "instance_group_get"),
             objects=OBJECTS_1_0),
     )
@@ -78,6 +79,17 @@ class ConductorAPI(rpc.RPCAPI):
     def instances_on_host(self, ctxt: RequestContext, host: str) -> list[Instance]:
         result: list[Instance] = self.call(ctxt, "instances_on_host", host=host)
         return result
+
+    def instances_get_deleted(self, ctxt: RequestContext,
+                              instance_uuids: list[str]) -> list[Instance]:
+        """Which of `instance_uuids` the cell has deleted."""
+        result: list[Instance] = self.call(ctxt, "instances_get_deleted",
+                                           instance_uuids=instance_uuids)
+        return result
+
+    def instance_action_start(self, ctxt: RequestContext, instance_uuid: str,
+                              action: str) -> None:
+        self.call(ctxt, "instance_action_start", instance_uuid=instance_uuid, action=action)
 
     def instance_group_get(self, ctxt: RequestContext,
                            group_uuid: str) -> dict[str, Any] | None:

@@ -155,6 +155,20 @@ def disk_gb(flavor: Flavor, is_bfv: bool) -> int:
     return disk if is_bfv else disk + flavor.root_gb
 
 
+def resources_from_flavor(flavor: Flavor, is_bfv: bool) -> dict[str, int]:
+    """What an instance of `flavor` holds on its compute node (Nova's
+    resources_from_flavor): the sizes, overridden by unsuffixed
+    ``resources:`` extra specs, without zeros."""
+    wanted = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.memory_mb,
+              "DISK_GB": disk_gb(flavor, is_bfv)}
+    for key, value in flavor.extra_specs.items():
+        if key.startswith("resources:"):
+            amount = _amount(key, str(value))
+            if amount is not None:
+                wanted[key.split(":", 1)[1]] = amount
+    return {rc: n for rc, n in wanted.items() if n > 0}
+
+
 def resources(spec: RequestSpec) -> dict[str, int]:
     """Resource class -> amount one instance of `spec` uses, every group merged."""
     return from_spec(spec).merged_resources()

@@ -60,3 +60,10 @@ def test_bad_extra_specs_are_ignored() -> None:
                                               "hw:cpu_policy": "dedicated"})))
     assert wanted.group_policy is None
     assert wanted.merged_resources()["VCPU"] == 1
+
+
+def test_resources_from_flavor_for_healing() -> None:
+    assert request.resources_from_flavor(flavor(vcpus=2, ram=256, disk=5), is_bfv=False) == {
+        "VCPU": 2, "MEMORY_MB": 256, "DISK_GB": 5}
+    assert request.resources_from_flavor(
+        flavor(disk=5, **{"resources:VCPU": "0"}), is_bfv=True) == {"MEMORY_MB": 512}
