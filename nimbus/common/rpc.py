@@ -396,9 +396,12 @@ class Server:
     def __init__(self, server: Any) -> None:
         self._server = server
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop taking messages; with `wait`, also wait for those under way
+        (without, they go on in their threads, as after a crash they would not)."""
         self._server.stop()
-        self._server.wait()
+        if wait:
+            self._server.wait()
 
 
 def start_server(conf: cfg.ConfigOpts, topic: str, server: str,

@@ -53,6 +53,28 @@ COMPUTE_OPTS: list[cfg.Opt] = [
                "is really deleted; 0 deletes at once."),
     cfg.IntOpt("max_fake_hosts", default=100, min=1,
                help="Most fake hosts `nimbus up --fake-hosts` starts."),
+    cfg.IntOpt("sync_power_state_interval", default=600, min=-1,
+               help="Seconds between an agent's comparisons of the power states its "
+               "instances have in the database with what its driver reports (Nova's "
+               "_sync_power_states); 0 or -1: never."),
+    cfg.StrOpt("running_deleted_instance_action", default="reap",
+               choices=[("reap", "power off and destroy them"),
+                        ("log", "log a warning about them"),
+                        ("shutdown", "power them off"),
+                        ("noop", "do nothing")],
+               help="What an agent does with instances its driver runs that the database "
+               "says are deleted."),
+    cfg.IntOpt("running_deleted_instance_poll_interval", default=1800, min=0,
+               help="Seconds between an agent's searches for instances its driver runs "
+               "that the database says are deleted; 0: never."),
+    cfg.IntOpt("running_deleted_instance_timeout", default=0, min=0,
+               help="Seconds an instance must have been deleted before the search above "
+               "acts on it."),
+    cfg.IntOpt("consecutive_build_service_disable_threshold", default=10, min=0,
+               help="Any value but 0 makes agents report their build failures (the "
+               "failed_builds statistic of their compute nodes), which "
+               "BuildFailureWeigher reads; 0 reports none (Nova's option of the same "
+               "name)."),
 ]
 
 # Moves: resize, cold and live migration, evacuation (Nova's [DEFAULT] and
@@ -77,6 +99,16 @@ SCHEDULER_OPTS: list[cfg.Opt] = [
     cfg.BoolOpt("query_placement_for_availability_zone", default=True,
                 help="Ask placement only for hosts in aggregates of the requested "
                 "availability zone."),
+    cfg.BoolOpt("limit_tenants_to_placement_aggregate", default=False,
+                help="Ask placement only for hosts in the aggregates whose metadata has a "
+                "key starting with filter_tenant_id set to the requesting project, when "
+                "there are such aggregates (they must be mirrored in placement)."),
+    cfg.BoolOpt("placement_aggregate_required_for_tenants", default=False,
+                help="With limit_tenants_to_placement_aggregate: a project no aggregate "
+                "names gets no host at all, instead of any host."),
+    cfg.BoolOpt("query_placement_for_image_type_support", default=False,
+                help="Ask placement only for hosts whose driver supports the image's "
+                "disk_format (the COMPUTE_IMAGE_TYPE_* traits)."),
     cfg.IntOpt("discover_hosts_in_cells_interval", default=-1, min=-1,
                help="Seconds between the scheduler's searches for new compute hosts to "
                "map to their cells; -1: never (run `nimbus manage cell_v2 "
@@ -85,13 +117,16 @@ SCHEDULER_OPTS: list[cfg.Opt] = [
 
 FILTER_SCHEDULER_OPTS: list[cfg.Opt] = [
     cfg.ListOpt("enabled_filters",
-                default=["ComputeFilter", "AvailabilityZoneFilter",
+                default=["ComputeFilter", "AvailabilityZoneFilter", "ImagePropertiesFilter",
                          "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter",
                          "SameHostFilter", "DifferentHostFilter"],
                 help="Filters run on the candidates placement returns, in this order, by "
                 "entry point name in nimbus.scheduler.filters."),
     cfg.ListOpt("weight_classes",
-                default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "BuildFailureWeigher"],
+                default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher",
+                         "NumInstancesWeigher", "BuildFailureWeigher",
+                         "ServerGroupSoftAffinityWeigher",
+                         "ServerGroupSoftAntiAffinityWeigher"],
                 help="Weighers that rank the hosts left, by entry point name in "
                 "nimbus.scheduler.weighers."),
     cfg.IntOpt("host_subset_size", default=1, min=1,
@@ -105,6 +140,45 @@ FILTER_SCHEDULER_OPTS: list[cfg.Opt] = [
                  help="Positive spreads by free disk, negative stacks."),
     cfg.FloatOpt("build_failure_weight_multiplier", default=1000000.0,
                  help="How strongly recent build failures push a host back."),
+    cfg.FloatOpt("io_ops_weight_multiplier", default=-1.0,
+                 help="Negative prefers hosts with fewer I/O-heavy operations under way "
+                 "(builds, resizes, snapshots...), positive more."),
+    cfg.FloatOpt("num_instances_weight_multiplier", default=0.0,
+                 help="Positive prefers hosts with more instances, negative fewer; 0 "
+                 "ignores the count."),
+    cfg.FloatOpt("soft_affinity_weight_multiplier", default=1.0, min=0.0,
+                 help="How strongly a soft-affinity group pulls its members together."),
+    cfg.FloatOpt("soft_anti_affinity_weight_multiplier", default=1.0, min=0.0,
+                 help="How strongly a soft-anti-affinity group spreads its members."),
+    cfg.IntOpt("max_io_ops_per_host", default=8, min=0,
+               help="IoOpsFilter: most I/O-heavy operations under way on a host that "
+               "still takes a new instance (AggregateIoOpsFilter: per aggregate, "
+               "max_io_ops_per_host metadata)."),
+    cfg.IntOpt("max_instances_per_host", default=50, min=1,
+               help="NumInstancesFilter: most instances on a host that still takes a new "
+               "one (AggregateNumInstancesFilter: per aggregate, max_instances_per_host "
+               "metadata)."),
+    cfg.StrOpt("image_properties_default_architecture",
+               help="ImagePropertiesFilter: the architecture assumed for images that name "
+               "none (none: any)."),
+    cfg.ListOpt("isolated_images", default=[],
+                help="IsolatedHostsFilter: images (ids) that run only on isolated_hosts."),
+    cfg.ListOpt("isolated_hosts", default=[],
+                help="IsolatedHostsFilter: hosts for isolated_images."),
+    cfg.BoolOpt("restrict_isolated_hosts_to_isolated_images", default=True,
+                help="IsolatedHostsFilter: isolated hosts run isolated images only."),
+    cfg.StrOpt("aggregate_image_properties_isolation_namespace",
+               help="AggregateImagePropertiesIsolation: only aggregate metadata keys in "
+               "this namespace are compared with image properties (none: every key)."),
+    cfg.StrOpt("aggregate_image_properties_isolation_separator", default=".",
+               help="AggregateImagePropertiesIsolation: what separates the namespace from "
+               "the rest of a key."),
+]
+
+WORKAROUNDS_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("disable_group_policy_check_upcall", default=False,
+                help="Skip the agents' last check of server group policies before they "
+                "build (it asks the conductor, which then needs the API database)."),
 ]
 
 QUOTA_OPTS: list[cfg.Opt] = [
@@ -131,4 +205,5 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
     return [("compute", COMPUTE_OPTS), ("compute", MOVE_OPTS), ("scheduler", SCHEDULER_OPTS),
             ("filter_scheduler", FILTER_SCHEDULER_OPTS), ("quota", QUOTA_OPTS),
+            ("workarounds", WORKAROUNDS_OPTS),
             *fake.list_opts()]

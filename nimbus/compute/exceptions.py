@@ -301,3 +301,15 @@ class TooManyTags(Invalid):
 LIVE_MIGRATION_CHECK_FAILURES = (NoValidHost, ComputeHostNotFound, ComputeServiceUnavailable,
                                  InvalidHypervisorType, UnableToMigrateToSelf,
                                  InstanceInvalidState, MigrationPreCheckError)
+
+
+class RequestFilterFailed(ComputeError):
+    msg_fmt = "Scheduling failed: %(reason)s"
+
+
+class UnsupportedPolicyException(Invalid):
+    msg_fmt = "ServerGroup policy is not supported: %(reason)s"
+
+
+class GroupAffinityViolation(ComputeError):
+    msg_fmt = "%(policy)s instance group policy was violated"

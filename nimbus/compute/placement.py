@@ -90,6 +90,12 @@ class PlacementClient:
         result: dict[str, Any] = self._call("GET", f"/allocations/{consumer}")
         return result
 
+    def provider_allocations(self, uuid: str) -> dict[str, Any]:
+        """consumer -> {"resources": ...} of what is allocated on provider `uuid`."""
+        found: dict[str, Any] = self._call(
+            "GET", f"/resource_providers/{uuid}/allocations")["allocations"]
+        return found
+
     def delete_allocations(self, consumer: str) -> bool:
         """Remove every allocation of `consumer`; False when it had none."""
         resp = self.client.request("DELETE", f"/allocations/{consumer}")

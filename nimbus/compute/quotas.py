@@ -192,16 +192,21 @@ def check_resize(conf: cfg.ConfigOpts, api_db: Database, project_id: str, user_i
 
 
 def recheck_instances(conf: cfg.ConfigOpts, api_db: Database, project_id: str,
-                      user_id: str) -> Over | None:
-    """After the fact: is the project over its limits now (a limit lowered
-    while a build was under way)?"""
+                      user_id: str, requested: Mapping[str, int]) -> Over | None:
+    """After the fact: is the project over its limits now (a limit lowered,
+    or a race past the first check, while `requested` was being built)?
+
+    The answer reads as Nova's recheck words it: the request's sizes, and the
+    limit as what is "already used".
+    """
     with api_db.reader() as conn:
         allowed = limits(conf, conn, project_id, user_id)
         used = mappings.project_usage(conn, project_id)
     bad = [r for r in INSTANCE_RESOURCES if allowed[r] >= 0 and used[r] > allowed[r]]
     if not bad:
         return None
-    return Over(bad, {r: 0 for r in bad}, {r: used[r] for r in bad}, allowed)
+    return Over(bad, {r: int(requested.get(r, 0)) for r in bad}, {r: allowed[r] for r in bad},
+                allowed)
 
 
 def set_limits(conn: Connection, project_id: str, user_id: str | None,

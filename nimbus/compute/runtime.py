@@ -61,12 +61,19 @@ class Periodics:
     tasks: list[_Periodic] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    # Held while a task runs, so that a task removed is never run again.
+    running: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, name: str, interval: float, fn: Callable[[], object],
             first_in: float | None = None) -> None:
         self.tasks.append(_Periodic(name, interval, fn,
                                     time.monotonic() + (interval if first_in is None
                                                         else first_in)))
+
+    def remove(self, which: Callable[[str], bool]) -> None:
+        """Drop the tasks whose name `which` accepts (after the one running)."""
+        with self.running:
+            self.tasks = [t for t in self.tasks if not which(t.name)]
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._run, name="periodic", daemon=True)
@@ -75,12 +82,15 @@ class Periodics:
     def _run(self) -> None:
         while not self.stopping.is_set():
             now = time.monotonic()
-            for task in self.tasks:
+            for task in list(self.tasks):
                 if task.due <= now and not self.stopping.is_set():
-                    try:
-                        task.fn()
-                    except Exception:
-                        LOG.exception("Periodic task %s failed", task.name)
+                    with self.running:
+                        if task not in self.tasks:
+                            continue
+                        try:
+                            task.fn()
+                        except Exception:
+                            LOG.exception("Periodic task %s failed", task.name)
                     task.due = time.monotonic() + task.interval
             wait = min((t.due for t in self.tasks), default=now + 1) - time.monotonic()
             self.stopping.wait(max(0.05, min(wait, 1.0)))
@@ -105,6 +115,8 @@ class ComputeRuntime:
         self.periodics = Periodics()
         self.agents: dict[str, ComputeManager] = {}
         self.conductor: ConductorManager | None = None
+        self.agent_servers: dict[str, rpc.Server] = {}
+        self.scheduler: SchedulerManager | None = None
         self._auth: ServiceAuth | None = None
         self._placement: PlacementClient | None = None
         self._cells: Cells | None = None
@@ -147,7 +159,7 @@ class ComputeRuntime:
 
     def start_conductor(self, api_level: bool = True, cell_level: bool = True) -> None:
         manager = ConductorManager(
-            host=self.conf.host,
+            conf=self.conf, host=self.conf.host,
             api_db=self._database("api") if api_level else None,
             cells=self.cells if api_level else None,
             cell_db=self._database("cell") if cell_level else None,
@@ -169,6 +181,7 @@ class ComputeRuntime:
     def start_scheduler(self) -> SchedulerManager:
         manager = SchedulerManager(self.conf, self._database("api"), self.cells,
                                    self.placement)
+        self.scheduler = manager
         self.servers.append(rpc.start_server(self.conf, SchedulerAPI.TOPIC, self.conf.host,
                                              [manager]))
         interval = self.conf.scheduler.discover_hosts_in_cells_interval
@@ -190,7 +203,9 @@ class ComputeRuntime:
         ctxt = internal_context()
         conductor.wait_until_ready(ctxt)
         manager.init_host(ctxt)
-        self.servers.append(rpc.start_server(self.conf, ComputeAPI.TOPIC, host, [manager]))
+        server = rpc.start_server(self.conf, ComputeAPI.TOPIC, host, [manager])
+        self.servers.append(server)
+        self.agent_servers[host] = server
         self.agents[host] = manager
         group = self.conf.compute
         self.periodics.add(f"heartbeat {host}", group.report_interval,
@@ -201,6 +216,25 @@ class ComputeRuntime:
             # Nova runs it every minute; never less often than servers expire.
             self.periodics.add(f"reclaim {host}", min(group.reclaim_instance_interval, 60),
                                lambda: manager.reclaim_queued_deletes(internal_context()))
+        if group.sync_power_state_interval > 0:
+            self.periodics.add(f"power states {host}", group.sync_power_state_interval,
+                               lambda: manager.sync_power_states(internal_context()))
+        if group.running_deleted_instance_poll_interval > 0:
+            self.periodics.add(
+                f"running deleted {host}", group.running_deleted_instance_poll_interval,
+                lambda: manager.cleanup_running_deleted_instances(internal_context()))
+        return manager
+
+    def stop_agent(self, host: str, wait: bool = True) -> ComputeManager:
+        """Stop `host`'s agent: its periodic tasks, then its RPC server (with
+        `wait`, after the operations under way; without, they are left to
+        their threads). Messages for it wait in its queue for the next agent
+        of the host."""
+        manager = self.agents.pop(host)
+        self.periodics.remove(lambda name: name.endswith(f" {host}"))
+        server = self.agent_servers.pop(host)
+        self.servers.remove(server)
+        server.stop(wait=wait)
         return manager
 
     def _register_service(self, binary: str, topic: str) -> None:

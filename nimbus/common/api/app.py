@@ -190,6 +190,11 @@ class ServiceApp:
     answer HEAD, how a body is checked before its handler sees it, and
     whether errors follow the Accept header (HTML or text, as WebOb does)
     instead of always being JSON.
+
+    Each service runs its handlers on worker threads of its own (`threads`
+    of them): in the all-in-one one service's handlers call another's over
+    HTTP (compute asks image and placement), and with one shared pool a
+    burst of the first would hold every thread while waiting for the second.
     """
 
     def __init__(
@@ -212,6 +217,7 @@ class ServiceApp:
         not_found_message: str | None = None,
         method_not_allowed_message: str = "The method {method} is not allowed for this resource.",
         strict_slashes: bool = False,
+        threads: int = 40,
     ):
         self.name = name
         self.routes = compile_routes(routes, head_for_get)
@@ -229,6 +235,15 @@ class ServiceApp:
         self.forbidden_message = forbidden_message
         self.unauthorized_headers = dict(unauthorized_headers or {})
         self.state = state
+        self.threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """This service's worker threads (made in the event loop, on first use)."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return self._limiter
 
     def base_url(self, scope: Scope, headers: Headers) -> str:
         root = str(scope.get("root_path", ""))
@@ -289,7 +304,7 @@ class ServiceApp:
             if inspect.iscoroutinefunction(handler):
                 response = await handler(req)
             else:
-                response = await anyio.to_thread.run_sync(handler, req)
+                response = await anyio.to_thread.run_sync(handler, req, limiter=self.limiter)
         except PolicyDenied as exc:
             response = self.error_response(
                 errors.Forbidden(self.forbidden_message.format(rule=exc.rule)), request_id,
@@ -309,7 +324,7 @@ class ServiceApp:
             raise self._unauthorized()
         try:
             context.auth = await anyio.to_thread.run_sync(
-                self.authenticator.authenticate, token, headers)
+                self.authenticator.authenticate, token, headers, limiter=self.limiter)
         except errors.Unauthorized as exc:
             raise self._unauthorized(exc.message) from None
         context.auth_token = token

@@ -57,6 +57,7 @@ class AgentBase:
         self.placement = placement
         self.tracker = ResourceTracker(conf, host, driver, conductor, placement)
         self.service_id: int | None = None
+        self.service_disabled = False
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_lock = threading.Lock()
 
@@ -101,13 +102,22 @@ class AgentBase:
     def _error(self, ctxt: RequestContext, instance: Instance, message: str,
                values: dict[str, Any] | None = None) -> None:
         """Put an instance in ERROR with a fault (it may have been deleted meanwhile)."""
+        # The fault first: a reader seeing ERROR sees why.
         try:
-            self._update(ctxt, instance, {"vm_state": states.ERROR, "task_state": None,
-                                          **(values or {})})
             self.conductor.instance_fault_create(ctxt, instance.uuid, 500, message,
                                                  traceback.format_exc(), self.host)
+            self._update(ctxt, instance, {"vm_state": states.ERROR, "task_state": None,
+                                          **(values or {})})
         except exc.NotFound:
             LOG.info("Instance %s went away before its failure was recorded", instance.uuid)
+
+    def _destroy_quietly(self, ctxt: RequestContext, instance: Instance) -> None:
+        """Destroy a guest on the way to a failure already being handled: a
+        second failure is logged, not raised over the first."""
+        try:
+            self.driver.destroy(ctxt, instance, [], True)
+        except Exception:
+            LOG.exception("Could not destroy %s", instance.uuid)
 
     def _release(self, instance_uuid: str) -> None:
         try:

@@ -21,6 +21,7 @@ from nimbus.compute.agent.evacuate import EvacuateMixin
 from nimbus.compute.agent.events import EventsMixin
 from nimbus.compute.agent.guest import GuestMixin
 from nimbus.compute.agent.live_migration import LiveMigrationMixin
+from nimbus.compute.agent.periodic import PeriodicMixin
 from nimbus.compute.agent.power import PowerMixin
 from nimbus.compute.agent.resize import ResizeMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
@@ -33,7 +34,7 @@ __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 
 class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, EventsMixin,
-                     ResizeMixin, LiveMigrationMixin, EvacuateMixin,
+                     ResizeMixin, LiveMigrationMixin, EvacuateMixin, PeriodicMixin,
                      AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
@@ -46,6 +47,7 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
         service = self.conductor.service_register(ctxt, self.host, BINARY, ComputeAPI.TOPIC,
                                                   SERVICE_VERSION)
         self.service_id = service["id"]
+        self.service_disabled = self.tracker.disabled = bool(service.get("disabled"))
         self.destroy_evacuated_instances(ctxt)
         instances = self.conductor.instances_on_host(ctxt, self.host)
         for instance in instances:
@@ -55,12 +57,15 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
     def _settle(self, ctxt: RequestContext, instance: Instance) -> None:
         if instance.vm_state == states.BUILDING or instance.task_state in (
                 states.SCHEDULING, states.SPAWNING):
+            # Nothing runs it any more: ERROR on no host with nothing claimed,
+            # as a build that failed without retries ends.
             LOG.warning("Instance %s was being built when this agent stopped: ERROR",
                         instance.uuid)
-            self._quietly(self.driver.destroy, ctxt, instance, [], True)
+            self._destroy_quietly(ctxt, instance)
             self._error(ctxt, instance, "The compute agent stopped while building the "
-                        "instance.")
+                        "instance.", {"host": None, "node": None})
             self._release(instance.uuid)
+            return
         elif instance.task_state == states.DELETING:
             LOG.info("Finishing the delete of %s", instance.uuid)
             self._terminate(ctxt, instance)
@@ -83,10 +88,23 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
                 self._update(ctxt, instance, {"power_state": power})
 
     def update_available_resource(self, ctxt: RequestContext) -> None:
+        """Report resources, then repair allocations against the report."""
         assert self.service_id is not None
         instances = self.conductor.instances_on_host(ctxt, self.host)
         self.tracker.update(ctxt, self.service_id, instances)
+        self.heal_allocations(ctxt, instances)
 
     def heartbeat(self, ctxt: RequestContext) -> None:
+        """Report in; follow the service being disabled or enabled meanwhile."""
         assert self.service_id is not None
-        self.conductor.service_heartbeat(ctxt, self.service_id)
+        service = self.conductor.service_heartbeat(ctxt, self.service_id)
+        self._follow_disabled(bool(service.get("disabled")))
+
+    def set_host_enabled(self, ctxt: RequestContext, enabled: bool) -> str:
+        """The service was just enabled or disabled (os-services): follow at once."""
+        self._follow_disabled(not enabled)
+        return "enabled" if enabled else "disabled"
+
+    def _follow_disabled(self, disabled: bool) -> None:
+        self.service_disabled = disabled
+        self.tracker.set_disabled(disabled)

@@ -43,7 +43,9 @@ class ComputeAPI(rpc.RPCAPI):
                                 "rollback_live_migration_at_destination",
                                 "live_migration_abort", "live_migration_force_complete",
                                 # evacuation (agent/evacuate.py)
-                                "evacuate_instance"),
+                                "evacuate_instance",
+                                # the host (agent/periodic.py)
+                                "set_host_enabled"),
                        objects=OBJECTS_1_0),
     )
 
@@ -236,3 +238,9 @@ class ComputeAPI(rpc.RPCAPI):
                                        migration=migration, image=image,
                                        admin_password=admin_password,
                                        target_state=target_state)
+    def set_host_enabled(self, ctxt: RequestContext, host: str, enabled: bool) -> str:
+        """Tell an agent its service was enabled or disabled, so that it sets
+        or clears COMPUTE_STATUS_DISABLED now; "enabled" or "disabled"."""
+        result: str = self.prepare(server=host).call(ctxt, "set_host_enabled",
+                                                     enabled=enabled)
+        return result

@@ -43,7 +43,7 @@ class EvacuateMixin(MoveBase):
                                                           spec)
             except (exc.NoValidHost, exc.ComputeHostNotFound) as err:
                 LOG.info("No host to evacuate %s to: %s", instance.uuid, err)
-                self._fail(cell, instance, {"vm_state": states.ERROR},
+                self._fail_move(cell, instance, {"vm_state": states.ERROR},
                            [states.REBUILDING], str(err))
                 self._set_migration(cell, record.id, {"status": "error"})
                 step.fail(str(err))

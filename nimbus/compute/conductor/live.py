@@ -73,7 +73,7 @@ class LiveMigrationMixin(MoveBase):
                       message: str) -> None:
         """The checks failed: allocations back, task cleared, migration in error."""
         self._give_back_source(instance, record)
-        self._fail(cell, instance, dict(values), [states.MIGRATING], message)
+        self._fail_move(cell, instance, dict(values), [states.MIGRATING], message)
         self._set_migration(cell, record.id, {"status": "error"})
 
     def _live_checks(self, ctxt: RequestContext, cell: CellMapping, instance: Instance,

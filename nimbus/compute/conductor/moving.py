@@ -133,7 +133,7 @@ class MoveBase:
                 actions.event_finish(conn, instance_uuid, ctxt.request_id, name,
                                      "Error" if outcome.error else "Success", outcome.error)
 
-    def _fail(self, cell: CellMapping, instance: Instance, values: dict[str, Any],
+    def _fail_move(self, cell: CellMapping, instance: Instance, values: dict[str, Any],
               expected: list[str | None], message: str) -> None:
         """End a move that did not start: the instance gets `values` (its task
         cleared) and a fault, unless it moved on meanwhile (deleted, say)."""

@@ -57,13 +57,13 @@ class ResizeMixin(MoveBase):
         except exc.NoValidHost as err:
             LOG.info("No destination for %s: %s", instance.uuid, err)
             reason = f"No valid host found for {'resize' if resize else 'cold migrate'}"
-            self._fail(cell, instance, {}, [states.RESIZE_PREP],
+            self._fail_move(cell, instance, {}, [states.RESIZE_PREP],
                        str(exc.NoValidHost(reason=reason)))
             self._undo(cell, instance, record, held)
             return f"{err}\n{reason}"
         except Exception:
             LOG.exception("Scheduling the move of %s failed", instance.uuid)
-            self._fail(cell, instance, {}, [states.RESIZE_PREP], "Scheduling the move failed")
+            self._fail_move(cell, instance, {}, [states.RESIZE_PREP], "Scheduling the move failed")
             self._undo(cell, instance, record, held)
             raise
         self._send(ctxt, cell, instance, flavor, spec, record, chosen, clean_shutdown)

@@ -43,7 +43,10 @@ class ConductorAPI(rpc.RPCAPI):
                      # moves (conductor/moves.py and beside it)
                      "migrate_server", "live_migrate_instance", "evacuate_instance",
                      "migration_get", "migration_update", "migrations_in_progress",
-                     "evacuations_from"),
+                     "evacuations_from",
+                     # scheduling, failures and repairs (conductor/builds.py)
+                     "instances_get_deleted", "instance_action_start",
+                     "instance_group_get"),
             objects=OBJECTS_1_0),
     )
 
@@ -132,6 +135,25 @@ class ConductorAPI(rpc.RPCAPI):
 
     def instances_on_host(self, ctxt: RequestContext, host: str) -> list[Instance]:
         result: list[Instance] = self.call(ctxt, "instances_on_host", host=host)
+        return result
+
+    def instances_get_deleted(self, ctxt: RequestContext,
+                              instance_uuids: list[str]) -> list[Instance]:
+        """Which of `instance_uuids` the cell has deleted."""
+        result: list[Instance] = self.call(ctxt, "instances_get_deleted",
+                                           instance_uuids=instance_uuids)
+        return result
+
+    def instance_action_start(self, ctxt: RequestContext, instance_uuid: str,
+                              action: str) -> None:
+        self.call(ctxt, "instance_action_start", instance_uuid=instance_uuid, action=action)
+
+    def instance_group_get(self, ctxt: RequestContext,
+                           group_uuid: str) -> dict[str, Any] | None:
+        """A server group's policy, rules, members and their hosts in the
+        cell; None when it is gone or cannot be read."""
+        result: dict[str, Any] | None = self.call(ctxt, "instance_group_get",
+                                                  group_uuid=group_uuid)
         return result
 
     def instance_fault_create(self, ctxt: RequestContext, instance_uuid: str, code: int,

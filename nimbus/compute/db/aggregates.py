@@ -54,3 +54,13 @@ def host_availability_zone(conn: Connection, host: str, default: str) -> str:
                     for agg in host_aggregates(conn, [host]).get(host, [])
                     if "availability_zone" in agg["metadata"]})
     return ",".join(zones) if zones else default
+
+
+def tenant_aggregates(conn: Connection, project_id: str, prefix: str) -> list[str]:
+    """Uuids of the aggregates with a metadata key starting with `prefix`
+    (Nova's filter_tenant_id, filter_tenant_id2...) whose value is `project_id`."""
+    rows = conn.execute(sa.select(aggregates.c.uuid).distinct().join(
+        aggregate_metadata, aggregate_metadata.c.aggregate_id == aggregates.c.id)
+        .where(aggregate_metadata.c.key.startswith(prefix, autoescape=True),
+               aggregate_metadata.c.value == project_id))
+    return sorted(r[0] for r in rows)

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import abc
 import importlib.metadata
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
     from oslo_config import cfg
 
     from nimbus.compute.objects.request_spec import RequestSpec
+
+LOG = logging.getLogger(__name__)
+N = TypeVar("N", int, float)
 
 FILTERS_GROUP = "nimbus.scheduler.filters"
 WEIGHERS_GROUP = "nimbus.scheduler.weighers"
@@ -45,8 +50,12 @@ class HostState:
     aggregates: list[dict[str, Any]] = field(default_factory=list)  # uuid, name, metadata
     instance_uuids: set[str] = field(default_factory=set)
     num_instances: int = 0
+    num_io_ops: int = 0  # builds, resizes, snapshots... under way (Nova's io_workload)
     failed_builds: int = 0
     hypervisor_type: str | None = None
+    hypervisor_version: int = 0
+    # (architecture, hypervisor type, vm mode) triples the node can run.
+    supported_instances: list[tuple[str, str, str]] = field(default_factory=list)
     traits: set[str] = field(default_factory=set)
 
     def free(self, resource_class: str) -> int:
@@ -58,6 +67,7 @@ class HostState:
             self.used[rc] = self.used.get(rc, 0) + amount
         self.instance_uuids.add(instance_uuid)
         self.num_instances += 1
+        self.num_io_ops += 1  # a build is an I/O operation, as Nova counts it
 
     def aggregate_metadata(self, key: str) -> set[str]:
         """Every value of `key` in the aggregates of this host (comma lists split)."""
@@ -67,6 +77,32 @@ class HostState:
             if raw is not None:
                 values.update(v.strip() for v in str(raw).split(","))
         return values
+
+    def all_aggregate_metadata(self) -> dict[str, set[str]]:
+        """key -> every value in this host's aggregates (comma lists split),
+        as Nova's aggregate_metadata_get_by_host."""
+        found: dict[str, set[str]] = {}
+        for aggregate in self.aggregates:
+            for key, raw in aggregate.get("metadata", {}).items():
+                found.setdefault(key, set()).update(v.strip() for v in str(raw).split(","))
+        return found
+
+    def aggregate_values(self, key: str) -> set[str]:
+        """The raw values of `key` in this host's aggregates (not split)."""
+        return {str(a["metadata"][key]) for a in self.aggregates
+                if key in a.get("metadata", {})}
+
+    def aggregate_number(self, key: str, default: N, cast: Callable[[str], N]) -> N:
+        """A per-aggregate setting: the smallest value of `key` in this host's
+        aggregates, or `default` without one (or with one that is no number)."""
+        values = self.aggregate_values(key)
+        if not values:
+            return default
+        try:
+            return min(cast(v) for v in values)
+        except ValueError as err:
+            LOG.warning("Could not decode %s of the aggregates of %s: %s", key, self.host, err)
+            return default
 
 
 @dataclass(frozen=True)
@@ -83,11 +119,46 @@ def reject(reason: str) -> Verdict:
 
 
 @dataclass
+class GroupView:
+    """A server group as it is now: its members and the hosts they run on,
+    read when the request is scheduled (never trusted from the caller)."""
+
+    uuid: str
+    policy: str
+    rules: dict[str, Any]
+    members: set[str]
+    member_hosts: dict[str, str]  # member uuid -> host, for members on a host
+
+    @property
+    def hosts(self) -> set[str]:
+        return set(self.member_hosts.values())
+
+    def count_on(self, host: str, besides: str | None = None) -> int:
+        return sum(1 for uuid, on in self.member_hosts.items()
+                   if on == host and uuid != besides)
+
+    def place(self, instance_uuid: str, host: str) -> None:
+        """An instance of this request was just placed on `host`."""
+        self.members.add(instance_uuid)
+        self.member_hosts[instance_uuid] = host
+
+    @property
+    def max_server_per_host(self) -> int:
+        try:
+            return max(1, int(self.rules.get("max_server_per_host", 1)))
+        except (TypeError, ValueError):
+            return 1
+
+
+@dataclass
 class SchedulingState:
     """A per-request scratchpad: what one plugin computes once for all hosts."""
 
     spec: RequestSpec
     data: dict[str, Any] = field(default_factory=dict)
+    # The instance being placed (a multi-create places several in turn).
+    instance_uuid: str | None = None
+    group: GroupView | None = None
 
 
 class Filter(abc.ABC):
@@ -114,6 +185,11 @@ class Filter(abc.ABC):
 class Weigher(abc.ABC):
     """Scores a host for a request; higher is better before the multiplier."""
 
+    # Bounds used to normalise raw weights (None: the smallest/largest seen),
+    # as Nova's weighers declare them.
+    minval: ClassVar[float | None] = None
+    maxval: ClassVar[float | None] = None
+
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
 
@@ -128,11 +204,14 @@ class Weigher(abc.ABC):
         return 1.0
 
 
-def normalize(values: list[float]) -> list[float]:
-    """Scale to 0..1 (all equal: all 0), as Nova's weights are."""
+def normalize(values: list[float], minval: float | None = None,
+              maxval: float | None = None) -> list[float]:
+    """Scale to 0..1 between minval and maxval (default: the smallest and the
+    largest value; equal bounds: all 0), as Nova's weights are."""
     if not values:
         return []
-    low, high = min(values), max(values)
+    low = min(values) if minval is None else minval
+    high = max(values) if maxval is None else maxval
     if high == low:
         return [0.0 for _ in values]
     span = high - low

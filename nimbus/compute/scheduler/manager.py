@@ -1,11 +1,14 @@
 """The server side of the scheduler: select_destinations.
 
-For a request spec: ask placement for allocation candidates (its resources,
-traits, availability zone aggregates, forced host), describe each candidate
-host from the cell databases and the API database, run the enabled filters
-(counting what each removed, for the "No valid host" message), weigh the
-rest, then claim the best in placement (a failed claim tries the next) and
-keep alternates from the same cell for reschedules.
+For a request spec: read its server group afresh (groups.py), let the
+request filters confine the placement query (prefilters.py), ask placement
+for allocation candidates (request.py builds the query), describe each
+candidate host from the cell databases and the API database, run the
+enabled filters (counting what each removed, for the "No valid host"
+fault), weigh the rest, then claim the best in placement (a failed claim
+tries the next) and keep alternates from the same cell for reschedules.
+Every failure is a NoValidHost whose message is Nova's and whose details
+say why; whatever this request claimed is given back first.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-from collections import Counter
 from typing import Any
 
 import orjson
@@ -26,18 +28,28 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute.cells import CellFailed, Cells, CellTimeout
 from nimbus.compute.db import aggregates, mappings
 from nimbus.compute.db.cell import compute_nodes, services
-from nimbus.compute.db.cell.instances import on_host
+from nimbus.compute.db.cell.instances import host_counts, on_host
 from nimbus.compute.db.mappings import CellMapping
 from nimbus.compute.objects.request_spec import RequestSpec
 from nimbus.compute.objects.selection import Selection
 from nimbus.compute.placement import PlacementClient
-from nimbus.compute.scheduler import framework, request
+from nimbus.compute.scheduler import framework, groups, prefilters, request
 from nimbus.compute.scheduler.framework import HostState, SchedulingState
+from nimbus.compute.scheduler.request import Destination, ResourceRequest
 from nimbus.compute.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
 
 COMPUTE_BINARY = "nova-compute"
+# Nova's reasons, word for word: clients and operators search for them.
+NOT_ENOUGH_HOSTS = "There are not enough hosts available."
+NO_CANDIDATES = ("Got no allocation candidates from the Placement API. This could be due to "
+                 "insufficient resources or a temporary occurrence as compute nodes start up.")
+
+
+def no_valid_host(reason: str, details: str) -> exc.NoValidHost:
+    """Nova's NoValidHost, with what the operator needs in its details."""
+    return exc.NoValidHost(reason=reason, details=details)
 
 
 class SchedulerManager:
@@ -52,29 +64,41 @@ class SchedulerManager:
         options = conf.filter_scheduler
         self.filters = framework.load_filters(conf, list(options.enabled_filters))
         self.weighers = framework.load_weighers(conf, list(options.weight_classes))
+        self.enabled = {p.name for p in self.filters} | {w.name for w in self.weighers}
         self.host_subset_size = max(1, int(options.host_subset_size))
         self.max_attempts = max(1, int(conf.scheduler.max_attempts))
         self.max_results = int(conf.scheduler.max_placement_results)
         self.down_time = int(conf.compute.service_down_time)
-        # Builds that failed on a host lately (BuildFailureWeigher), by host.
-        self.failed_builds: Counter[str] = Counter()
 
     # --- the RPC method -----------------------------------------------------------
 
+    # Expected: the caller handles them; the RPC server need not log them as failures.
+    @oslo_messaging.expected_exceptions(  # type: ignore[untyped-decorator]
+        exc.NoValidHost, exc.UnsupportedPolicyException)
     def select_destinations(self, ctxt: RequestContext, spec: RequestSpec,
                             instance_uuids: list[str],
                             return_alternates: bool = True) -> list[list[Selection]]:
-        hosts = self._candidates(spec)
+        """One host (and its alternates) per instance, claimed in placement;
+        all or nothing.
+
+        :raises NoValidHost: :raises UnsupportedPolicyException:
+        """
         state = SchedulingState(spec)
+        wanted = request.from_spec(spec)
+        hosts = self._candidates(spec, wanted)
+        # Read last, as close to the claims as can be: members of the group
+        # scheduled meanwhile are seen.
+        state.group = groups.load(self.api_db, self.cells, spec, self.enabled)
         for plugin in self.filters:
             plugin.prepare(state)
-        wanted = request.resources(spec)
+        resources = wanted.merged_resources()
         chosen: list[list[Selection]] = []
         try:
             for index, instance_uuid in enumerate(instance_uuids):
-                hosts = self._filter(hosts, state, first=index == 0)
-                host_list = self._place(hosts, state, instance_uuid, wanted, return_alternates)
-                chosen.append(host_list)
+                state.instance_uuid = instance_uuid
+                hosts = self._filter(hosts, state, index)
+                chosen.append(self._place(hosts, state, instance_uuid, resources,
+                                          return_alternates))
         except exc.NoValidHost:
             # All or nothing: give back what earlier instances of this request claimed.
             for instance_uuid in instance_uuids[:len(chosen)]:
@@ -84,17 +108,14 @@ class SchedulerManager:
 
     # --- candidates ----------------------------------------------------------------
 
-    def _placement_filters(self, spec: RequestSpec) -> tuple[list[str] | None, str | None]:
-        member_of = None
-        if spec.availability_zone and self.conf.scheduler.query_placement_for_availability_zone:
-            with self.api_db.reader() as conn:
-                zone_aggs = aggregates.availability_zone_aggregates(conn, spec.availability_zone)
-            if zone_aggs:
-                member_of = zone_aggs
-        in_tree = None
-        if spec.requested_node or spec.requested_host or spec.force_hosts:
-            in_tree = self._requested_node(spec)
-        return member_of, in_tree
+    def _destination(self, spec: RequestSpec) -> Destination:
+        try:
+            dest = prefilters.process(self.conf, self.api_db, spec)
+        except exc.RequestFilterFailed as err:
+            raise no_valid_host(str(err), str(err)) from None
+        if spec.requested_node or spec.requested_host or spec.force_hosts or spec.force_nodes:
+            dest.in_tree = self._requested_node(spec)
+        return dest
 
     def _requested_node(self, spec: RequestSpec) -> str:
         host = spec.requested_host or (spec.force_hosts[0] if spec.force_hosts else None)
@@ -104,23 +125,31 @@ class SchedulerManager:
                 for found in compute_nodes.list_nodes(conn, host=host):
                     if node is None or found.hypervisor_hostname == node:
                         return found.uuid
-        raise exc.NoValidHost(reason=f"Compute host {host or node} could not be found.")
+        message = f"Compute host {host or node} could not be found."
+        raise no_valid_host(message, message)
 
-    def _candidates(self, spec: RequestSpec) -> list[HostState]:
-        member_of, in_tree = self._placement_filters(spec)
-        params = request.placement_query(spec, self.max_results, member_of, in_tree)
-        answer = self.placement.allocation_candidates(params)
+    def _candidates(self, spec: RequestSpec, wanted: ResourceRequest) -> list[HostState]:
+        params = wanted.query(self.max_results, self._destination(spec))
+        try:
+            answer = self.placement.allocation_candidates(params)
+        except exc.NoValidHost as err:  # placement refused the query (400)
+            raise no_valid_host("", f"{NO_CANDIDATES} Placement said: {err}") from None
+        except exc.PlacementError as err:
+            LOG.error("Placement failed to give allocation candidates: %s", err)
+            raise no_valid_host("", f"{NO_CANDIDATES} Placement said: {err}") from None
         requests = answer.get("allocation_requests", [])
         summaries = answer.get("provider_summaries", {})
         if not requests:
-            raise exc.NoValidHost(reason="There are not enough hosts available.")
+            LOG.info(NO_CANDIDATES)
+            raise no_valid_host("", NO_CANDIDATES)
         by_root: dict[str, dict[str, Any]] = {}
         for allocation_request in requests:
             root = self._root(allocation_request, summaries)
             by_root.setdefault(root, allocation_request)  # the first candidate per host
         hosts = self._describe(by_root, summaries, spec.requested_cell)
         if not hosts:
-            raise exc.NoValidHost(reason="There are not enough hosts available.")
+            raise no_valid_host(NOT_ENOUGH_HOSTS, "No candidate of placement is a compute "
+                                "node of a cell that answered.")
         return hosts
 
     @staticmethod
@@ -144,10 +173,12 @@ class SchedulerManager:
                 if not nodes:
                     return []
                 svc = {s.host: s for s in services.list_services(conn, binary=COMPUTE_BINARY)}
+                counts = host_counts(conn, {n.host for n in nodes})
             found = []
             for node in nodes:
                 service = svc.get(node.host)
                 summary = summaries.get(node.uuid, {}).get("resources", {})
+                instances, io_ops = counts.get(node.host, (0, 0))
                 found.append(HostState(
                     uuid=node.uuid, host=node.host, nodename=node.hypervisor_hostname,
                     cell_uuid=cell.uuid,
@@ -157,8 +188,11 @@ class SchedulerManager:
                     service_disabled=service.disabled if service else True,
                     service_up=service.is_up(now, self.down_time) if service else False,
                     hypervisor_type=node.hypervisor_type,
-                    num_instances=node.running_vms or 0,
-                    failed_builds=self.failed_builds.get(node.host, 0),
+                    hypervisor_version=node.hypervisor_version or 0,
+                    supported_instances=[(str(t[0]), str(t[1]), str(t[2]))
+                                         for t in node.supported_instances if len(t) == 3],
+                    num_instances=instances, num_io_ops=io_ops,
+                    failed_builds=int(node.stats.get("failed_builds", 0) or 0),
                     traits=set(summaries.get(node.uuid, {}).get("traits", []))))
             return found
 
@@ -193,18 +227,32 @@ class SchedulerManager:
     # --- filters, weighers, claims ----------------------------------------------------
 
     def _filter(self, hosts: list[HostState], state: SchedulingState,
-                first: bool) -> list[HostState]:
+                index: int) -> list[HostState]:
+        """The hosts every enabled filter keeps for the index-th instance;
+        forced hosts skip the filters, as Nova's.
+
+        :raises NoValidHost: with the filters' counts in Nova's words.
+        """
         spec = state.spec
-        if first and (spec.scheduler_hints.get("same_host")
-                      or spec.scheduler_hints.get("different_host")):
+        if index == 0 and (spec.scheduler_hints.get("same_host")
+                           or spec.scheduler_hints.get("different_host")):
             self._add_instances(hosts)
         if spec.ignore_hosts:
             hosts = [h for h in hosts if h.host not in spec.ignore_hosts]
-        removed: list[str] = []
+        forced_hosts = {h.lower() for h in spec.force_hosts}
+        if forced_hosts or spec.force_nodes:
+            hosts = [h for h in hosts if (not forced_hosts or h.host.lower() in forced_hosts)
+                     and (not spec.force_nodes or h.nodename in spec.force_nodes)]
+            if not hosts:
+                raise no_valid_host(NOT_ENOUGH_HOSTS, "The forced host is not a candidate.")
+            return hosts
+        if not hosts:
+            raise no_valid_host(NOT_ENOUGH_HOSTS, "Every candidate host was tried before.")
+        results: list[str] = []
         for plugin in self.filters:
-            if plugin.run_once_per_request and not first:
+            if plugin.run_once_per_request and index > 0:
                 continue
-            before = len(hosts)
+            start = len(hosts)
             kept = []
             for host in hosts:
                 verdict = plugin.host_passes(host, state)
@@ -213,20 +261,22 @@ class SchedulerManager:
                 else:
                     LOG.debug("%s removed %s: %s", plugin.name, host.host, verdict.reason)
             hosts = kept
-            removed.append(f"{plugin.name}: (start: {before}, end: {len(hosts)})")
+            results.append(f"{plugin.name}: (start: {start}, end: {len(hosts)})")
             if not hosts:
-                LOG.info("Filtering removed all hosts for %s: %s", spec.instance_uuid,
-                         ", ".join(removed))
-                raise exc.NoValidHost(reason="There are not enough hosts available. Filter "
-                                      "results: " + ", ".join(removed))
+                details = ("Filtering removed all hosts for the request with instance ID "
+                           f"'{state.instance_uuid}'. Filter results: {results}")
+                LOG.info(details)
+                raise no_valid_host(NOT_ENOUGH_HOSTS, details)
         return hosts
 
     def _weigh(self, hosts: list[HostState], state: SchedulingState) -> list[HostState]:
         totals = [0.0] * len(hosts)
-        for weigher in self.weighers:
-            raw = [weigher.weigh(h, state) for h in hosts]
-            for i, value in enumerate(framework.normalize(raw)):
-                totals[i] += weigher.multiplier(hosts[i]) * value
+        if len(hosts) > 1:
+            for weigher in self.weighers:
+                raw = [weigher.weigh(h, state) for h in hosts]
+                normalized = framework.normalize(raw, weigher.minval, weigher.maxval)
+                for i, value in enumerate(normalized):
+                    totals[i] += weigher.multiplier(hosts[i]) * value
         ranked = [h for _, h in sorted(zip(totals, hosts, strict=True), key=lambda p: -p[0])]
         if self.host_subset_size > 1:
             subset = ranked[:self.host_subset_size]
@@ -244,14 +294,15 @@ class SchedulerManager:
                                         spec.project_id, spec.user_id):
                 continue
             host.consume(wanted, instance_uuid)
-            if spec.group_uuid:
-                spec.group_hosts = list(spec.group_hosts) + [host.host]
+            if state.group is not None:
+                state.group.place(instance_uuid, host.host)
             selections = [self._selection(host)]
             if return_alternates:
                 alternates = [h for h in ranked[index + 1:] if h.cell_uuid == host.cell_uuid]
                 selections += [self._selection(h) for h in alternates[:self.max_attempts - 1]]
             return selections
-        raise exc.NoValidHost(reason="Every candidate host's claim in placement failed.")
+        raise no_valid_host(NOT_ENOUGH_HOSTS, f"Placement refused the claim of instance "
+                            f"{instance_uuid} on every one of {len(ranked)} hosts left.")
 
     @staticmethod
     def _selection(host: HostState) -> Selection:

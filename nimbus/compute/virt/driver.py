@@ -118,6 +118,9 @@ class NodeResources:
     cpu_info: str = "{}"
     host_ip: str | None = None
     disk_available_least: int | None = None
+    # (architecture, hypervisor type, vm mode) triples the node runs, for
+    # ImagePropertiesFilter (Nova's supported_instances).
+    supported_instances: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,12 @@ class ComputeDriver(abc.ABC):
         tree.update_traits(nodename, custom | self.capabilities.traits() | self.host_traits())
 
     def host_traits(self) -> set[str]:
-        """Traits of the host beyond the capability ones (CPU features...)."""
+        """Traits of the host beyond the capability ones (CPU features...):
+        by default the COMPUTE_IMAGE_TYPE_* of supported_image_types()."""
+        return {f"COMPUTE_IMAGE_TYPE_{fmt.upper()}" for fmt in self.supported_image_types()}
+
+    def supported_image_types(self) -> set[str]:
+        """The image disk formats (raw, qcow2...) the driver boots."""
         return set()
 
     # --- instances: every driver -------------------------------------------

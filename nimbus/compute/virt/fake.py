@@ -2,10 +2,12 @@
 
 Every operation succeeds at once unless a test asked it to fail:
 ``FailureInjector.inject("host-1", "spawn", times=1)`` makes the next spawn
-on host-1 raise. ``[fake_driver] spawn_delay`` slows builds down, so that a
-test can delete a server or stop an agent in the middle of one;
-``live_migration_delay`` does the same for live migrations, which report
-their progress step by step and can be aborted or forced to complete. Instances
+on host-1 raise; ``FailureInjector.hold("host-1", "spawn")`` makes the next
+one wait until the event it returns is set. ``[fake_driver] spawn_delay``
+slows builds down, so that a test can delete a server or stop an agent in
+the middle of one; ``live_migration_delay`` does the same for live
+migrations, which report their progress step by step and can be aborted or
+forced to complete. Instances
 live in memory and die with the process, so an agent restarted on the same
 host finds none (as after a host reboot).
 """
@@ -43,6 +45,9 @@ OPTS = [
     cfg.FloatOpt("live_migration_delay", default=0.0, min=0.0,
                  help="Seconds each fake live migration takes (0: instant). For tests "
                  "that abort or force-complete one under way."),
+    cfg.ListOpt("image_types", default=["raw", "qcow2", "iso", "aki", "ari", "ami"],
+                help="Image disk formats fake hosts claim to boot (their "
+                "COMPUTE_IMAGE_TYPE_* traits)."),
 ]
 
 # Steps a fake live migration reports its progress in.
@@ -66,6 +71,7 @@ class FailureInjector:
 
     _lock = threading.Lock()
     _pending: ClassVar[dict[tuple[str, str], list[str]]] = defaultdict(list)
+    _held: ClassVar[dict[tuple[str, str], list[threading.Event]]] = defaultdict(list)
 
     @classmethod
     def inject(cls, host: str, operation: str, times: int = 1,
@@ -74,13 +80,29 @@ class FailureInjector:
             cls._pending[(host, operation)].extend([message] * times)
 
     @classmethod
+    def hold(cls, host: str, operation: str) -> threading.Event:
+        """Make the next `operation` on `host` wait until the event is set."""
+        event = threading.Event()
+        with cls._lock:
+            cls._held[(host, operation)].append(event)
+        return event
+
+    @classmethod
     def clear(cls, host: str | None = None) -> None:
         with cls._lock:
             for key in [k for k in cls._pending if host is None or k[0] == host]:
                 del cls._pending[key]
+            for key in [k for k in cls._held if host is None or k[0] == host]:
+                for event in cls._held.pop(key):
+                    event.set()
 
     @classmethod
     def check(cls, host: str, operation: str) -> None:
+        with cls._lock:
+            held = cls._held.get((host, operation))
+            event = held.pop(0) if held else None
+        if event is not None:
+            event.wait()
         with cls._lock:
             pending = cls._pending.get((host, operation))
             message = pending.pop(0) if pending else None
@@ -106,6 +128,10 @@ class FakeDriver(driver.ComputeDriver):
         self._resize_sources: dict[str, FakeInstance] = {}
         # Live migrations under way from this host: uuid -> (abort, force complete).
         self._migrating: dict[str, tuple[threading.Event, threading.Event]] = {}
+        # Per host, so that a test can make one host differ from the others.
+        self.image_types: set[str] = {t.lower() for t in self.options.image_types}
+        self.supported_instances: tuple[tuple[str, str, str], ...] = (
+            ("x86_64", "fake", "hvm"),)
 
     # --- the host ---------------------------------------------------------
 
@@ -117,7 +143,10 @@ class FakeDriver(driver.ComputeDriver):
             hypervisor_hostname=nodename, hypervisor_type="fake", hypervisor_version=1000,
             vcpus=self.options.vcpus, memory_mb=self.options.memory_mb,
             local_gb=self.options.local_gb, cpu_info='{"arch": "x86_64", "model": "fake"}',
-            host_ip="127.0.0.1")
+            host_ip="127.0.0.1", supported_instances=self.supported_instances)
+
+    def supported_image_types(self) -> set[str]:
+        return set(self.image_types)
 
     # --- every driver ---------------------------------------------------------
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -18,7 +19,10 @@ from nimbus.compute.db.cell.models import compute_nodes
 REPORTED = ("hypervisor_type", "hypervisor_version", "vcpus", "memory_mb", "local_gb",
             "vcpus_used", "memory_mb_used", "local_gb_used", "free_ram_mb", "free_disk_gb",
             "disk_available_least", "current_workload", "running_vms", "cpu_info", "host_ip",
-            "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio")
+            "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio",
+            "supported_instances", "stats")
+# Reported values stored as JSON text.
+_JSON = ("supported_instances", "stats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +54,30 @@ class ComputeNode:
     created_at: datetime
     updated_at: datetime | None
     cell_uuid: str | None = None
+    # [architecture, hypervisor type, vm mode] triples (Nova's supported_hv_specs).
+    supported_instances: list[list[str]] = field(default_factory=list)
+    # Nova's compute node stats: num_instances, num_vm_<state>, num_task_<state>,
+    # num_proj_<project>, io_workload, failed_builds...
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+_PLAIN = tuple(k for k in ComputeNode.__dataclass_fields__ if k not in ("cell_uuid", *_JSON))
 
 
 def _build(row: Any, cell_uuid: str | None = None) -> ComputeNode:
     m = row._mapping
-    return ComputeNode(cell_uuid=cell_uuid,
-                       **{k: m[k] for k in ComputeNode.__dataclass_fields__ if k != "cell_uuid"})
+    loaded = {k: orjson.loads(m[k]) if m[k] else None for k in _JSON}
+    return ComputeNode(cell_uuid=cell_uuid, **{k: m[k] for k in _PLAIN},
+                       supported_instances=loaded["supported_instances"] or [],
+                       stats=loaded["stats"] or {})
 
 
 def upsert(conn: Connection, host: str, nodename: str, service_id: int,
            values: dict[str, Any], node_uuid: str | None = None) -> ComputeNode:
     """Create or update the node (host, nodename) with a resource report."""
     now = utcnow()
-    report = {k: v for k, v in values.items() if k in REPORTED}
+    report = {k: orjson.dumps(v).decode() if k in _JSON else v
+              for k, v in values.items() if k in REPORTED}
     query = sa.select(compute_nodes).where(compute_nodes.c.host == host,
                                            compute_nodes.c.hypervisor_hostname == nodename,
                                            compute_nodes.c.deleted == 0)

@@ -396,3 +396,34 @@ def count_by_project(conn: Connection, project_id: str,
         query = query.where(instances.c.user_id == user_id)
     count, cores, ram = conn.execute(query).one()
     return {"instances": int(count), "cores": int(cores), "ram": int(ram)}
+
+
+# Task states Nova counts as I/O-heavy work on a host (its io_workload).
+IO_TASK_STATES = ("resize_migrating", "rebuilding", "resize_prep", "image_snapshot",
+                  "image_backup", "rescuing", "unshelving")
+
+
+def host_counts(conn: Connection, hosts: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """host -> (live instances, I/O-heavy operations under way), as the
+    scheduler's NumInstances and IoOps filters and weighers count them."""
+    wanted = list(hosts)
+    if not wanted:
+        return {}
+    busy = sa.or_(instances.c.vm_state == "building",
+                  instances.c.task_state.in_(IO_TASK_STATES))
+    rows = conn.execute(
+        sa.select(instances.c.host, sa.func.count(),
+                  sa.func.coalesce(sa.func.sum(sa.case((busy, 1), else_=0)), 0))
+        .where(instances.c.host.in_(wanted), instances.c.deleted == 0)
+        .group_by(instances.c.host))
+    return {host: (int(count), int(io)) for host, count, io in rows}
+
+
+def hosts_of(conn: Connection, uuids: Iterable[str]) -> dict[str, str]:
+    """instance uuid -> host, for the live instances of `uuids` that have one."""
+    wanted = list(uuids)
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(instances.c.uuid, instances.c.host).where(
+        instances.c.uuid.in_(wanted), instances.c.deleted == 0, instances.c.host.isnot(None)))
+    return {uuid: host for uuid, host in rows}

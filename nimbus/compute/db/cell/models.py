@@ -295,6 +295,10 @@ compute_nodes = sa.Table(
     sa.Column("ram_allocation_ratio", sa.Float),
     sa.Column("disk_allocation_ratio", sa.Float),
     sa.Column("mapped", sa.Boolean, nullable=False, default=False),
+    # JSON: the (architecture, hypervisor type, vm mode) triples the node
+    # runs, and Nova's workload statistics (failed_builds among them).
+    sa.Column("supported_instances", sa.Text),
+    sa.Column("stats", sa.Text),
     *_timestamps(),
     *_soft_delete(),
     sa.UniqueConstraint("host", "hypervisor_hostname", "deleted"),

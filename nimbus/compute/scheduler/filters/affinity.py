@@ -42,27 +42,30 @@ class DifferentHostFilter(Filter):
 
 
 class ServerGroupAffinityFilter(Filter):
-    """A group with the affinity policy: every member on one host."""
+    """A group with the affinity policy: every member on the hosts its members
+    already run on (any host for the first)."""
 
     def host_passes(self, host: HostState, state: SchedulingState) -> Verdict:
-        spec = state.spec
-        if spec.group_policy != "affinity" or not spec.group_hosts:
+        group = state.group
+        if group is None or group.policy != "affinity" or not group.hosts:
             return PASS
-        if host.host in spec.group_hosts:
+        if host.host in group.hosts:
             return PASS
-        return reject(f"group {spec.group_uuid} lives on {sorted(set(spec.group_hosts))}")
+        return reject(f"group {group.uuid} lives on {sorted(group.hosts)}")
 
 
 class ServerGroupAntiAffinityFilter(Filter):
-    """A group with the anti-affinity policy: at most max_server_per_host
-    members (default 1) on any host."""
+    """A group with the anti-affinity policy: fewer than max_server_per_host
+    (2.64; default 1) other members on the host."""
 
     def host_passes(self, host: HostState, state: SchedulingState) -> Verdict:
-        spec = state.spec
-        if spec.group_policy != "anti-affinity":
+        group = state.group
+        if group is None or group.policy != "anti-affinity":
             return PASS
-        limit = int(spec.group_rules.get("max_server_per_host", "1"))
-        here = spec.group_hosts.count(host.host)
-        if here < limit:
+        # A move may keep the instance where it is (Nova's resize to the same host).
+        if state.instance_uuid and group.member_hosts.get(state.instance_uuid) == host.host:
             return PASS
-        return reject(f"{host.host} already runs {here} member(s) of group {spec.group_uuid}")
+        here = group.count_on(host.host, besides=state.instance_uuid)
+        if here < group.max_server_per_host:
+            return PASS
+        return reject(f"{host.host} already runs {here} member(s) of group {group.uuid}")
