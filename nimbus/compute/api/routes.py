@@ -111,7 +111,7 @@ MIGRATIONS: dict[str, dict[str, Handler]] = {
 _IMAGE = "/images/{image_id}"
 
 IMAGES: dict[str, dict[str, Handler]] = {
-    "/images": {"GET": images.list_images},
+    "/images": {"GET": images.list_images, "DELETE": images.delete_blank_image},
     "/images/detail": {"GET": images.list_images_detail},
     _IMAGE: {"GET": images.show_image, "DELETE": images.delete_image},
     _IMAGE + "/metadata": {"GET": image_metadata.list_metadata,

@@ -125,6 +125,10 @@ def test_show_and_delete_errors(admin: Person, alice: Person, image: str) -> Non
             resp = alice.http(method, f"/images/{image_id}")
             assert resp.status_code == 404, (method, resp.text)
             assert resp.json()["itemNotFound"]["message"] == "Image not found."
+    # A blank id is no image (Nova's router has no route for it).
+    for path in ("/images/", "/images"):
+        resp = alice.http("DELETE", path)
+        assert resp.status_code == 404, resp.text
     # A public image someone else owns is visible, not deletable.
     resp = alice.http("DELETE", f"/images/{image}")
     assert resp.status_code == 403
