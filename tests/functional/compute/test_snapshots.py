@@ -5,6 +5,7 @@ failure leaves no half image and the server back where it was."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,7 +23,9 @@ from tests.functional.compute.imaging import (
     wait_image,
     wait_task_done,
 )
+from tests.functional.compute.test_cli import _env
 from tests.functional.compute.test_servers import boot, wait_for
+from tests.support.cli import cli
 from tests.support.cloud import RunningCloud
 
 
@@ -218,3 +221,18 @@ def test_snapshots_in_the_wrong_state_are_409(alice: Person, server: str) -> Non
     resp = action(alice, server, {"createBackup": {
         "name": "x", "backup_type": "daily", "rotation": 1}})
     assert resp.status_code == 409
+
+
+def test_cli_image_and_backup(cloud: RunningCloud, alice: Person, server: str) -> None:
+    env = _env(cloud, alice)
+    made = json.loads(cli(cloud, "server", "image", "create", "--name", "by-cli", "--wait",
+                          server, "-f", "json", env=env).stdout)
+    assert (made["name"], made["status"]) == ("by-cli", "active")
+    wait_task_done(alice, server, "ACTIVE")
+    cli(cloud, "server", "backup", "create", "--name", "nightly", "--type", "daily",
+        "--rotate", "1", "--wait", server, env=env)
+    wait_task_done(alice, server, "ACTIVE")
+    found = sorted((i["name"], i.get("image_type")) for i in _images_of(alice, cloud, server))
+    assert found == [("by-cli", "snapshot"), ("nightly", "backup")]
+    for image in _images_of(alice, cloud, server):
+        alice.conn.image.delete_image(image["id"])
