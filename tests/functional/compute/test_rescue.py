@@ -117,6 +117,11 @@ def test_a_failed_rescue_is_error_and_rescue_heals_errors(
     # ERROR servers may be rescued (that is what rescue is for).
     assert action(alice, server, {"rescue": None}).status_code == 200
     wait_task_done(alice, server, "RESCUE")
+    # A failed unrescue is ERROR too.
+    FailureInjector.inject(agent_of(cloud, admin, server).host, "unrescue")
+    assert action(alice, server, {"unrescue": None}).status_code == 202
+    shown = wait_task_done(alice, server, "ERROR")
+    assert shown["fault"]["message"].startswith(f"Unrescue of instance {server} failed")
 
 
 def test_cli_rescue(cloud: RunningCloud, alice: Person, server: str) -> None:

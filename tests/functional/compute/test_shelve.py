@@ -278,3 +278,30 @@ def test_cli_shelve_and_unshelve(cloud: RunningCloud, alice: Person, server: str
     assert shown["status"] == "SHELVED_OFFLOADED"
     cli(cloud, "server", "unshelve", "--wait", server, env=env)
     assert wait_task_done(alice, server, "ACTIVE")["status"] == "ACTIVE"
+
+
+def test_failures_on_the_host_leave_the_server_shelved(cloud: RunningCloud, admin: Person,
+                                                      alice: Person, server: str) -> None:
+    host = agent_of(cloud, admin, server).host
+    with offload_time(cloud, -1):
+        alice.conn.compute.shelve_server(server)
+        wait_task_done(alice, server, "SHELVED")
+    # Powering on in place fails: still SHELVED, its image kept.
+    image_id = shelved_image(alice, cloud, server)["id"]
+    FailureInjector.inject(host, "power_on")
+    assert action(alice, server, {"unshelve": None}).status_code == 202
+    wait_task_done(alice, server, "SHELVED")
+    assert glance(alice, cloud, image_id).status_code == 200
+    # Removing the guest fails: still SHELVED, on its host, its allocations kept.
+    FailureInjector.inject(host, "destroy")
+    resp = action(admin, server, {"shelveOffload": None})
+    assert resp.status_code == 202
+    wait_task_done(alice, server, "SHELVED")
+    assert len(allocations(admin, cloud, server)) == 1
+    record = instance_action(cloud, server, resp.headers["x-openstack-request-id"])
+    assert [(e["event"], e["result"]) for e in record["events"]] == \
+        [("compute_shelve_offload_instance", "Error")]
+    # Both work once the host does.
+    assert action(alice, server, {"unshelve": None}).status_code == 202
+    wait_task_done(alice, server, "ACTIVE")
+    wait_image(alice, cloud, image_id, "gone")
