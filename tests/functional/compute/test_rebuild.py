@@ -267,16 +267,17 @@ def test_an_agent_restarted_mid_rebuild_settles_the_server_in_error(
         "The compute agent stopped while rebuilding the instance."
 
 
-def test_servers_on_no_host_cannot_be_rebuilt_or_rescued(admin: Person, alice: Person,
-                                                         image: str) -> None:
+def test_servers_that_never_ran_cannot_be_rebuilt_or_rescued(admin: Person, alice: Person,
+                                                             image: str) -> None:
     picky = new_flavor(admin, ram=64, vcpus=1, disk=1)
     admin.http("POST", f"/flavors/{picky['id']}/os-extra_specs",
                json={"extra_specs": {"trait:CUSTOM_NO_HOST_HAS_IT": "required"}})
     created = boot(alice, image, picky)
     wait_for(alice, created["id"], "ERROR")  # buried in cell0, on no host
-    for body in ({"rebuild": {"imageRef": image}}, {"rescue": None}):
+    for name, body in (("rebuild", {"rebuild": {"imageRef": image}}),
+                       ("rescue", {"rescue": None})):
         resp = action(alice, created["id"], body)
         assert resp.status_code == 409, resp.text
         assert resp.json()["conflictingRequest"]["message"] == \
-            f"Instance {created['id']} is not ready"
+            f"Cannot '{name}' instance {created['id']} while it is in launched_at None"
     alice.http("DELETE", f"/servers/{created['id']}")

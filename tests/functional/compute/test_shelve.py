@@ -305,3 +305,26 @@ def test_failures_on_the_host_leave_the_server_shelved(cloud: RunningCloud, admi
     assert action(alice, server, {"unshelve": None}).status_code == 202
     wait_task_done(alice, server, "ACTIVE")
     wait_image(alice, cloud, image_id, "gone")
+
+
+def test_a_lost_shelved_image_is_error_on_no_host(cloud: RunningCloud, admin: Person,
+                                                 alice: Person, server: str,
+                                                 image: str) -> None:
+    alice.conn.compute.shelve_server(server)
+    wait_task_done(alice, server, "SHELVED_OFFLOADED")
+    image_id = shelved_image(alice, cloud, server)["id"]
+    alice.conn.image.delete_image(image_id)
+    resp = action(alice, server, {"unshelve": None})
+    assert resp.status_code == 202
+    shown = wait_task_done(alice, server, "ERROR")
+    assert shown["fault"]["message"] == \
+        f"Unshelve attempted but the image {image_id} cannot be found."
+    record = instance_action(cloud, server, resp.headers["x-openstack-request-id"])
+    assert [(e["event"], e["result"]) for e in record["events"]] == \
+        [("get_image_info", "Error")]
+    # In ERROR on no host: nothing an agent must do can start.
+    for body in ({"rebuild": {"imageRef": image}}, {"rescue": None}):
+        resp = action(alice, server, body)
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["conflictingRequest"]["message"] == \
+            f"Instance {server} is not ready"
