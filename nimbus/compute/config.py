@@ -51,6 +51,13 @@ COMPUTE_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("reclaim_instance_interval", default=0, min=0,
                help="Seconds a deleted server stays SOFT_DELETED (restorable) before it "
                "is really deleted; 0 deletes at once."),
+    cfg.IntOpt("shelved_offload_time", default=0, min=-1,
+               help="Seconds a shelved server keeps its place on its host before it is "
+               "offloaded (its guest removed, its resources given back); 0 offloads at "
+               "once, -1 never (Nova's [DEFAULT] shelved_offload_time)."),
+    cfg.IntOpt("shelved_poll_interval", default=3600, min=1,
+               help="Seconds between an agent's searches for shelved servers due to be "
+               "offloaded (Nova's [DEFAULT] shelved_poll_interval)."),
     cfg.IntOpt("max_fake_hosts", default=100, min=1,
                help="Most fake hosts `nimbus up --fake-hosts` starts."),
     cfg.IntOpt("sync_power_state_interval", default=600, min=-1,

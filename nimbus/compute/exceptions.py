@@ -296,6 +296,40 @@ class TooManyTags(Invalid):
     msg_fmt = "The number of tags exceeded the per-server limit %(limit)d"
 
 
+class InvalidRequest(Invalid):
+    msg_fmt = "%(detail)s"
+
+
+class ImageNotActive(Invalid):
+    msg_fmt = "Image %(image_id)s is not active."
+
+
+class ImageBadRequest(Invalid):
+    msg_fmt = "Request of image %(image_id)s got BadRequest response: %(response)s"
+
+
+class ImageNotAuthorized(Forbidden):
+    msg_fmt = "Not authorized for image %(image_id)s."
+
+
+class ImageQuotaExceeded(Forbidden):
+    msg_fmt = "Quota exceeded or out of space for image %(image_id)s in the image service."
+
+
+class UnsupportedRescueImage(Invalid):
+    msg_fmt = "Requested rescue image '%(image)s' is not supported"
+
+
+class UnshelveInstanceInvalidState(Conflict):
+    msg_fmt = ('Specifying an availability zone or a host when unshelving server '
+               '"%(instance_uuid)s" with status "%(state)s" is not supported. The server '
+               'status must be SHELVED_OFFLOADED.')
+
+
+class UnshelveHostNotInAZ(Conflict):
+    msg_fmt = 'Host "%(host)s" is not in the availability zone "%(availability_zone)s".'
+
+
 # What a live migration's checks may refuse it with: the server stays where
 # it was, as it was (and before microversion 2.34 the caller gets a 400).
 LIVE_MIGRATION_CHECK_FAILURES = (NoValidHost, ComputeHostNotFound, ComputeServiceUnavailable,

@@ -121,6 +121,7 @@ class ComputeRuntime:
         self._placement: PlacementClient | None = None
         self._cells: Cells | None = None
         self._compute_apis: dict[str, ComputeAPI] = {}
+        self._image_clients: list[ImageClient] = []
 
     # --- shared pieces -------------------------------------------------------------
 
@@ -137,7 +138,9 @@ class ComputeRuntime:
         return self._placement
 
     def image_client(self) -> ImageClient:
-        return ImageClient(self.auth)
+        client = ImageClient(self.auth)
+        self._image_clients.append(client)
+        return client
 
     @property
     def cells(self) -> Cells:
@@ -167,7 +170,8 @@ class ComputeRuntime:
             placement=self.placement if api_level else None,
             compute_api=self.compute_api,
             default_availability_zone=self.conf.compute.default_availability_zone,
-            service_down_time=self.conf.compute.service_down_time)
+            service_down_time=self.conf.compute.service_down_time,
+            images=self.image_client() if api_level else None)
         self.conductor = manager
         self.servers.append(rpc.start_server(self.conf, ConductorAPI.TOPIC, self.conf.host,
                                              [manager]))
@@ -199,7 +203,8 @@ class ComputeRuntime:
         """A compute agent for `host`: registered, resources reported, serving."""
         driver = load_driver(self.conf.compute.compute_driver, self.conf, host)
         conductor = ConductorAPI(self.conf)
-        manager = ComputeManager(self.conf, host, driver, conductor, self.placement)
+        manager = ComputeManager(self.conf, host, driver, conductor, self.placement,
+                                 images=self.image_client())
         ctxt = internal_context()
         conductor.wait_until_ready(ctxt)
         manager.init_host(ctxt)
@@ -223,6 +228,8 @@ class ComputeRuntime:
             self.periodics.add(
                 f"running deleted {host}", group.running_deleted_instance_poll_interval,
                 lambda: manager.cleanup_running_deleted_instances(internal_context()))
+        self.periodics.add(f"shelved {host}", group.shelved_poll_interval,
+                           lambda: manager.offload_shelved(internal_context()))
         return manager
 
     def stop_agent(self, host: str, wait: bool = True) -> ComputeManager:
@@ -263,5 +270,7 @@ class ComputeRuntime:
         self.servers.clear()
         if self._placement is not None:
             self._placement.close()
+        for client in self._image_clients:
+            client.close()
         if self._cells is not None:
             self._cells.close()

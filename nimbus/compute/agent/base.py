@@ -27,6 +27,7 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute import states
 from nimbus.compute.agent.resource_tracker import ResourceTracker
 from nimbus.compute.conductor.rpcapi import ConductorAPI
+from nimbus.compute.image import ImageClient
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.placement import PlacementClient
 from nimbus.compute.virt.driver import ComputeDriver
@@ -49,12 +50,16 @@ class AgentBase:
     """The plumbing; ComputeManager adds the operations, family by family."""
 
     def __init__(self, conf: cfg.ConfigOpts, host: str, driver: ComputeDriver,
-                 conductor: ConductorAPI, placement: PlacementClient) -> None:
+                 conductor: ConductorAPI, placement: PlacementClient,
+                 images: ImageClient | None = None) -> None:
         self.conf = conf
         self.host = host
         self.driver = driver
         self.conductor = conductor
         self.placement = placement
+        # Snapshots are uploaded as the service user (the user's token may
+        # expire during a long upload).
+        self.images = images if images is not None else ImageClient(placement.client.auth)
         self.tracker = ResourceTracker(conf, host, driver, conductor, placement)
         self.service_id: int | None = None
         self.service_disabled = False

@@ -23,8 +23,12 @@ from nimbus.compute.agent.guest import GuestMixin
 from nimbus.compute.agent.live_migration import LiveMigrationMixin
 from nimbus.compute.agent.periodic import PeriodicMixin
 from nimbus.compute.agent.power import PowerMixin
+from nimbus.compute.agent.rebuild import RebuildMixin
+from nimbus.compute.agent.rescue import RescueMixin
 from nimbus.compute.agent.resize import ResizeMixin
 from nimbus.compute.agent.rpcapi import ComputeAPI
+from nimbus.compute.agent.shelve import ShelveMixin
+from nimbus.compute.agent.snapshots import SnapshotMixin
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.virt import driver as virt
 
@@ -35,7 +39,7 @@ __all__ = ["BINARY", "SERVICE_VERSION", "ComputeManager"]
 
 class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, EventsMixin,
                      ResizeMixin, LiveMigrationMixin, EvacuateMixin, PeriodicMixin,
-                     AgentBase):
+                     SnapshotMixin, RebuildMixin, ShelveMixin, RescueMixin, AgentBase):
     target = oslo_messaging.Target(version=ComputeAPI.version())
 
     # --- the host ------------------------------------------------------------------------
@@ -66,6 +70,13 @@ class ComputeManager(BuildMixin, PowerMixin, GuestMixin, DeferredDeleteMixin, Ev
                         "instance.", {"host": None, "node": None})
             self._release(instance.uuid)
             return
+        elif instance.task_state in (states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING,
+                                     states.REBUILD_SPAWNING):
+            # Its guest may be half gone: ERROR, as Nova settles it.
+            LOG.warning("Instance %s was being rebuilt when this agent stopped: ERROR",
+                        instance.uuid)
+            self._error(ctxt, instance, "The compute agent stopped while rebuilding the "
+                        "instance.")
         elif instance.task_state == states.DELETING:
             LOG.info("Finishing the delete of %s", instance.uuid)
             self._terminate(ctxt, instance)

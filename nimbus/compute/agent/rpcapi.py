@@ -45,7 +45,11 @@ class ComputeAPI(rpc.RPCAPI):
                                 # evacuation (agent/evacuate.py)
                                 "evacuate_instance",
                                 # the host (agent/periodic.py)
-                                "set_host_enabled"),
+                                "set_host_enabled",
+                                # images: snapshots, rebuilds, shelving, rescue
+                                "snapshot_instance", "backup_instance", "rebuild_instance",
+                                "shelve_instance", "shelve_offload_instance",
+                                "unshelve_instance", "rescue_instance", "unrescue_instance"),
                        objects=OBJECTS_1_0),
     )
 
@@ -244,3 +248,51 @@ class ComputeAPI(rpc.RPCAPI):
         result: str = self.prepare(server=host).call(ctxt, "set_host_enabled",
                                                      enabled=enabled)
         return result
+
+    # --- images: snapshots, rebuilds, shelving, rescue ------------------------------
+
+    def snapshot_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                          image_id: str) -> None:
+        self.prepare(server=host).cast(ctxt, "snapshot_instance", instance=instance,
+                                       image_id=image_id)
+
+    def backup_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        image_id: str, backup_type: str, rotation: int) -> None:
+        self.prepare(server=host).cast(ctxt, "backup_instance", instance=instance,
+                                       image_id=image_id, backup_type=backup_type,
+                                       rotation=rotation)
+
+    def rebuild_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                         image: ImageMeta, admin_password: str | None,
+                         injected_files: list[tuple[str, str]],
+                         preserve_ephemeral: bool) -> None:
+        self.prepare(server=host).cast(ctxt, "rebuild_instance", instance=instance,
+                                       image=image, admin_password=admin_password,
+                                       injected_files=injected_files,
+                                       preserve_ephemeral=preserve_ephemeral)
+
+    def shelve_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        image_id: str, clean_shutdown: bool = True) -> None:
+        self.prepare(server=host).cast(ctxt, "shelve_instance", instance=instance,
+                                       image_id=image_id, clean_shutdown=clean_shutdown)
+
+    def shelve_offload_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                                clean_shutdown: bool = True) -> None:
+        self.prepare(server=host).cast(ctxt, "shelve_offload_instance", instance=instance,
+                                       clean_shutdown=clean_shutdown)
+
+    def unshelve_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                          image: ImageMeta | None, node: str | None) -> None:
+        """Power on a shelved instance (no image), or spawn an offloaded one
+        from its shelved image on `node`."""
+        self.prepare(server=host).cast(ctxt, "unshelve_instance", instance=instance,
+                                       image=image, node=node)
+
+    def rescue_instance(self, ctxt: RequestContext, host: str, instance: Instance,
+                        rescue_password: str | None, rescue_image_ref: str | None) -> None:
+        self.prepare(server=host).cast(ctxt, "rescue_instance", instance=instance,
+                                       rescue_password=rescue_password,
+                                       rescue_image_ref=rescue_image_ref)
+
+    def unrescue_instance(self, ctxt: RequestContext, host: str, instance: Instance) -> None:
+        self.prepare(server=host).cast(ctxt, "unrescue_instance", instance=instance)

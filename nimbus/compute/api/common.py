@@ -35,15 +35,19 @@ def is_admin(req: Request) -> bool:
     return req.context.is_admin or req.context.allowed("context_is_admin")
 
 
-def handler(min_version: str | None = None) -> Callable[[Handler], Handler]:
-    """A compute handler: 404 below `min_version` (as Nova answers a method
-    the version does not have), the URL's project id checked, and domain
-    errors turned into HTTP errors."""
+def handler(min_version: str | None = None,
+            max_version: str | None = None) -> Callable[[Handler], Handler]:
+    """A compute handler: 404 outside `min_version`..`max_version` (as Nova
+    answers a method the version does not have), the URL's project id
+    checked, and domain errors turned into HTTP errors."""
 
     def decorate(func: Handler) -> Handler:
         @functools.wraps(func)
         def wrapper(req: Request) -> Response:
             if min_version is not None and not since(req, min_version):
+                raise errors.NotFound()
+            if max_version is not None and req.version is not None and \
+                    not req.version.matches(None, max_version):
                 raise errors.NotFound()
             _check_project(req)
             try:

@@ -16,6 +16,8 @@ from nimbus.compute.api.handlers import (
     extra_specs,
     flavor_access,
     flavors,
+    image_metadata,
+    images,
     instance_actions,
     keypairs,
     migrations,
@@ -106,11 +108,25 @@ MIGRATIONS: dict[str, dict[str, Handler]] = {
     _MIGRATION + "/action": {"POST": migrations.server_migration_action},
 }
 
+_IMAGE = "/images/{image_id}"
+
+IMAGES: dict[str, dict[str, Handler]] = {
+    "/images": {"GET": images.list_images, "DELETE": images.delete_blank_image},
+    "/images/detail": {"GET": images.list_images_detail},
+    _IMAGE: {"GET": images.show_image, "DELETE": images.delete_image},
+    _IMAGE + "/metadata": {"GET": image_metadata.list_metadata,
+                           "POST": image_metadata.create_metadata,
+                           "PUT": image_metadata.replace_metadata},
+    _IMAGE + "/metadata/{key}": {"GET": image_metadata.show_metadata_item,
+                                 "PUT": image_metadata.update_metadata_item,
+                                 "DELETE": image_metadata.delete_metadata_item},
+}
+
 # One table per resource family; within a table a fixed path comes before a
 # templated one it would match (/servers/detail before /servers/{server_id}).
 FAMILIES: list[dict[str, dict[str, Handler]]] = [
     FLAVORS, KEYPAIRS, SERVERS, INSTANCE_ACTIONS, SERVER_METADATA, SERVER_TAGS, SERVER_INFO,
-    EXTERNAL_EVENTS, MIGRATIONS]
+    EXTERNAL_EVENTS, MIGRATIONS, IMAGES]
 
 RESOURCES: dict[str, dict[str, Handler]] = {
     path: methods for family in FAMILIES for path, methods in family.items()}

@@ -21,12 +21,14 @@ from nimbus.compute import exceptions as exc
 from nimbus.compute.cells import Cells
 from nimbus.compute.conductor.builds import DATETIMES, BuildsMixin
 from nimbus.compute.conductor.evacuate import EvacuateMixin
+from nimbus.compute.conductor.image_tasks import ImageTasksMixin
 from nimbus.compute.conductor.live import LiveMigrationMixin
 from nimbus.compute.conductor.resize import ResizeMixin
 from nimbus.compute.conductor.rpcapi import ConductorAPI
 from nimbus.compute.db import build_requests, mappings, server_groups
 from nimbus.compute.db.cell import actions, compute_nodes, services
 from nimbus.compute.db.cell import instances as cell_instances
+from nimbus.compute.image import ImageClient
 from nimbus.compute.objects.convert import to_object
 from nimbus.compute.objects.instance import Instance
 from nimbus.compute.placement import PlacementClient
@@ -44,14 +46,16 @@ def from_wire(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ConductorManager(BuildsMixin, ResizeMixin, LiveMigrationMixin, EvacuateMixin):
+class ConductorManager(BuildsMixin, ResizeMixin, LiveMigrationMixin, EvacuateMixin,
+                       ImageTasksMixin):
     target = oslo_messaging.Target(version=ConductorAPI.version())
 
     def __init__(self, *, conf: cfg.ConfigOpts, host: str, api_db: Database | None,
                  cells: Cells | None, cell_db: Database | None,
                  scheduler: SchedulerAPI | None, placement: PlacementClient | None,
                  compute_api: Any, default_availability_zone: str,
-                 service_down_time: int = 60) -> None:
+                 service_down_time: int = 60,
+                 images: ImageClient | None = None) -> None:
         """`compute_api(cell)` gives the agents' RPC client of a cell."""
         self.conf = conf
         self.host = host
@@ -63,6 +67,7 @@ class ConductorManager(BuildsMixin, ResizeMixin, LiveMigrationMixin, EvacuateMix
         self.placement = placement
         self.compute_api = compute_api
         self.default_az = default_availability_zone
+        self.images = images
 
     def ping(self, ctxt: RequestContext) -> str:
         return "pong"

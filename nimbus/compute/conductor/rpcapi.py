@@ -46,7 +46,10 @@ class ConductorAPI(rpc.RPCAPI):
                      "evacuations_from",
                      # scheduling, failures and repairs (conductor/builds.py)
                      "instances_get_deleted", "instance_action_start",
-                     "instance_group_get"),
+                     "instance_group_get",
+                     # images: a rebuild checks the new image fits its host;
+                     # an offloaded server is unshelved through the scheduler
+                     "rebuild_instance", "unshelve_instance"),
             objects=OBJECTS_1_0),
     )
 
@@ -105,6 +108,21 @@ class ConductorAPI(rpc.RPCAPI):
         self.cast(ctxt, "evacuate_instance", instance=instance, migration=migration,
                   host=host, spec=spec, admin_password=admin_password,
                   target_state=target_state)
+
+    def rebuild_instance(self, ctxt: RequestContext, instance: Instance, image: ImageMeta,
+                         orig_image_ref: str, orig_system_metadata: dict[str, str | None],
+                         admin_password: str | None, injected_files: list[tuple[str, str]],
+                         preserve_ephemeral: bool) -> None:
+        """Rebuild on the instance's host; a new image must suit that host
+        (else the server goes back to its old image, in ERROR)."""
+        self.cast(ctxt, "rebuild_instance", instance=instance, image=image,
+                  orig_image_ref=orig_image_ref, orig_system_metadata=orig_system_metadata,
+                  admin_password=admin_password, injected_files=injected_files,
+                  preserve_ephemeral=preserve_ephemeral)
+
+    def unshelve_instance(self, ctxt: RequestContext, instance: Instance) -> None:
+        """Power a shelved instance on, or schedule an offloaded one anew."""
+        self.cast(ctxt, "unshelve_instance", instance=instance)
 
     # --- from the agents ------------------------------------------------------------
 

@@ -10,6 +10,15 @@ from nimbus.common.objects import NimbusObject, fields, register
 BASE_ATTRIBUTES = ("id", "name", "status", "disk_format", "container_format", "size",
                    "virtual_size", "min_disk", "min_ram", "checksum", "os_hash_algo",
                    "os_hash_value", "owner", "visibility", "created_at", "updated_at")
+# Image v2 attributes that are neither base attributes nor properties.
+NOT_PROPERTIES = frozenset({"tags", "locations", "file", "schema", "self", "stores",
+                            "protected", "os_hidden", "direct_url"})
+
+
+def image_properties(image: dict[str, Any]) -> dict[str, Any]:
+    """The free-form properties of an Image v2 body (Nova's image "metadata")."""
+    return {k: v for k, v in image.items()
+            if k not in BASE_ATTRIBUTES and k not in NOT_PROPERTIES}
 
 
 @register
@@ -51,11 +60,8 @@ class ImageMeta(NimbusObject):
     @classmethod
     def from_image(cls, image: dict[str, Any]) -> ImageMeta:
         """From an Image v2 body: base attributes, the rest are properties."""
-        properties = {k: (None if v is None else str(v)) for k, v in image.items()
-                      if k not in BASE_ATTRIBUTES and k not in ("tags", "locations", "file",
-                                                                 "schema", "self", "stores",
-                                                                 "protected", "os_hidden",
-                                                                 "direct_url")}
+        properties = {k: (None if v is None else str(v))
+                      for k, v in image_properties(image).items()}
         return cls(id=image.get("id"), name=image.get("name"), status=image.get("status"),
                    disk_format=image.get("disk_format"),
                    container_format=image.get("container_format"), size=image.get("size"),

@@ -129,21 +129,29 @@ def _image(compute: Compute, ctx: RequestContext, req: BootRequest,
         image = compute.images.meta(image_id, user_token=ctx.auth_token)
     except exc.ImageNotFound:
         raise BootError(detail="Can not find requested image") from None
+    check_image_fits(image, flavor.memory_mb, flavor.root_gb)
+    return image
+
+
+def check_image_fits(image: ImageMeta, memory_mb: int, root_gb: int) -> None:
+    """An image a server of this size may run (boot, rebuild).
+
+    :raises BootError: (400) inactive, or too big for the flavor, in Nova's words.
+    """
     if image.status != "active":
-        raise BootError(detail=f"Image {image_id} is not active.")
-    if image.min_ram and image.min_ram > flavor.memory_mb:
+        raise BootError(detail=f"Image {image.id} is not active.")
+    if image.min_ram and image.min_ram > memory_mb:
         raise BootError(detail="Flavor's memory is too small for requested image.")
-    if flavor.root_gb:
-        if image.min_disk and image.min_disk > flavor.root_gb:
+    if root_gb:
+        if image.min_disk and image.min_disk > root_gb:
             raise BootError(detail="Flavor's disk is too small for requested image. Flavor "
-                            f"disk is {flavor.root_gb * 1024 ** 3} bytes, minimum "
+                            f"disk is {root_gb * 1024 ** 3} bytes, minimum "
                             f"requested disk is {image.min_disk * 1024 ** 3} bytes.")
         biggest = max(image.size or 0, image.virtual_size or 0)
-        if biggest > flavor.root_gb * 1024 ** 3:
+        if biggest > root_gb * 1024 ** 3:
             raise BootError(detail="Flavor's disk is too small for requested image. Flavor "
-                            f"disk is {flavor.root_gb * 1024 ** 3} bytes, image is "
+                            f"disk is {root_gb * 1024 ** 3} bytes, image is "
                             f"{biggest} bytes.")
-    return image
 
 
 def _key(conn: Connection, req: BootRequest, ctx: RequestContext) -> keypairs.KeyPair | None:
@@ -233,7 +241,7 @@ def _flavor_object(flavor: flavors.Flavor) -> Flavor:
                   description=flavor.description, extra_specs=dict(flavor.extra_specs))
 
 
-def _system_metadata(image: ImageMeta) -> dict[str, str | None]:
+def image_system_metadata(image: ImageMeta) -> dict[str, str | None]:
     """What Nova keeps of the image in the instance's system metadata."""
     meta: dict[str, str | None] = {f"image_{k}": v for k, v in image.properties.items()}
     meta.update({"image_min_disk": str(image.min_disk), "image_min_ram": str(image.min_ram),
@@ -262,7 +270,7 @@ def _instance(ctx: RequestContext, req: BootRequest, flavor: Flavor, image: Imag
         access_ip_v4=req.access_ip_v4, access_ip_v6=req.access_ip_v6,
         auto_disk_config=req.auto_disk_config, os_type=image.properties.get("os_type"),
         architecture=image.properties.get("architecture"), flavor=flavor,
-        metadata=dict(req.metadata), system_metadata=_system_metadata(image),
+        metadata=dict(req.metadata), system_metadata=image_system_metadata(image),
         tags=list(req.tags), security_groups=list(req.security_groups),
         scheduler_hints={k: list(v) for k, v in req.scheduler_hints.items()},
         pinned_availability_zone=req.availability_zone)

@@ -74,6 +74,8 @@ def delete(compute: Compute, ctx: RequestContext, found: Found, is_admin: bool,
     cell_db = compute.cells.db(found.cell)
     resize.confirm_on_delete(compute, ctx, found)
     _release_mapping(compute, server.uuid)
+    if server.vm_state in (states.SHELVED, states.SHELVED_OFFLOADED):
+        _delete_shelved_image(compute, ctx, server.system_metadata.get("shelved_image_id"))
     if found.cell.is_cell0 or not host_is_up(compute, found):
         with cell_db.writer() as conn:
             actions.start(conn, server.uuid, action, ctx.request_id, ctx.user_id,
@@ -86,6 +88,16 @@ def delete(compute: Compute, ctx: RequestContext, found: Found, is_admin: bool,
         actions.start(conn, server.uuid, action, ctx.request_id, ctx.user_id, ctx.project_id)
     compute.compute_api(found.cell).terminate_instance(ctx, record.host or "",
                                                        to_object(record))
+
+
+def _delete_shelved_image(compute: Compute, ctx: RequestContext, image_id: str | None) -> None:
+    """A shelved server's snapshot goes with it, as in Nova (a failure is logged)."""
+    if not image_id:
+        return
+    try:
+        compute.images.delete(image_id, user_token=ctx.auth_token)
+    except Exception:
+        LOG.exception("Could not delete %s, the image of a shelved server", image_id)
 
 
 def _give_back(compute: Compute, instance_uuid: str) -> None:

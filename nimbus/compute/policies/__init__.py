@@ -20,15 +20,18 @@ from nimbus.compute.policies import (
     instance_actions,
     keypairs,
     moves,
+    rescue,
     server_actions,
     server_external_events,
+    server_images,
     server_metadata,
     servers,
+    shelve,
 )
 
 MODULES: list[ModuleType] = [flavors, keypairs, servers, server_actions, guest_actions,
                              guest_access, instance_actions, server_metadata,
-                             server_external_events, moves]
+                             server_external_events, moves, server_images, shelve, rescue]
 
 
 def list_rules() -> list[policy.RuleDefault]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -71,6 +71,7 @@ class DriverCapabilities:
     post_copy: bool = False
     evacuate: bool = False
     shelve: bool = False
+    preserve_ephemeral: bool = False  # rebuild keeps the ephemeral disks
     config_drive: bool = False
     attach_interface: bool = False
     device_tagging: bool = False
@@ -146,6 +147,16 @@ class SpawnRequest:
     allocations: dict[str, Any] = field(default_factory=dict)
     network_info: list[dict[str, Any]] = field(default_factory=list)
     block_device_info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SnapshotImage:
+    """A snapshot of an instance's root disk, ready to upload: its formats as
+    the image service knows them, and its bytes (whole, or in chunks to stream)."""
+
+    disk_format: str
+    container_format: str
+    data: bytes | Iterable[bytes]
 
 
 # A callback a long driver operation reports task-state progress through,
@@ -270,8 +281,10 @@ class ComputeDriver(abc.ABC):
         raise self._unsupported("unrescue")
 
     def snapshot(self, context: RequestContext, instance: Instance, image_id: str,
-                 update_task_state: UpdateTaskState) -> bytes:
-        """Return the disk image bytes of a consistent snapshot (the agent uploads it)."""
+                 update_task_state: UpdateTaskState) -> SnapshotImage:
+        """A consistent snapshot of the root disk, for the agent to upload to
+        image `image_id`; call ``update_task_state(task_state=IMAGE_PENDING_UPLOAD)``
+        once the guest's disk is captured."""
         raise self._unsupported("snapshot")
 
     def get_console_output(self, instance: Instance) -> str:

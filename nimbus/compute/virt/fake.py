@@ -54,6 +54,10 @@ OPTS = [
 LIVE_MIGRATION_STEPS = 4
 
 
+# The size of every fake snapshot (a raw disk of zeros).
+SNAPSHOT_BYTES = 1024
+
+
 @dataclass
 class FakeInstance:
     uuid: str
@@ -63,6 +67,7 @@ class FakeInstance:
     image_id: str | None
     console: list[str] = field(default_factory=list)
     rescued: bool = False
+    rescue_image_id: str | None = None
 
 
 class FailureInjector:
@@ -117,7 +122,8 @@ class FakeDriver(driver.ComputeDriver):
         pause=True, suspend=True, rescue=True, snapshot=True, console_output=True,
         set_admin_password=True, crash_dump=True, diagnostics=True, resize=True,
         live_migration=True, block_migration=True, post_copy=True, evacuate=True,
-        shelve=True, config_drive=True, attach_interface=True, device_tagging=True)
+        shelve=True, preserve_ephemeral=True, config_drive=True, attach_interface=True,
+        device_tagging=True)
 
     def __init__(self, conf: cfg.ConfigOpts, host: str) -> None:
         super().__init__(conf, host)
@@ -214,19 +220,21 @@ class FakeDriver(driver.ComputeDriver):
 
     def rescue(self, context: RequestContext, instance: Instance, rescue_image: ImageMeta,
                rescue_password: str | None) -> None:
-        self._set_power(instance, "rescue", states.RUNNING).rescued = True
+        fake = self._set_power(instance, "rescue", states.RUNNING)
+        fake.rescued, fake.rescue_image_id = True, rescue_image.id
 
     def unrescue(self, context: RequestContext, instance: Instance) -> None:
         self._set_power(instance, "unrescue", states.RUNNING).rescued = False
 
     def snapshot(self, context: RequestContext, instance: Instance, image_id: str,
-                 update_task_state: driver.UpdateTaskState) -> bytes:
+                 update_task_state: driver.UpdateTaskState) -> driver.SnapshotImage:
         FailureInjector.check(self.host, "snapshot")
         self._get(instance)
         update_task_state(task_state=states.IMAGE_PENDING_UPLOAD)
         # A tiny raw disk image: a real upload through the image service,
         # with format inspection, but nothing to boot.
-        return b"\0" * 1024
+        return driver.SnapshotImage(disk_format="raw", container_format="bare",
+                                    data=b"\0" * SNAPSHOT_BYTES)
 
     def get_console_output(self, instance: Instance) -> str:
         FailureInjector.check(self.host, "get_console_output")

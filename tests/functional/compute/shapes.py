@@ -1,4 +1,4 @@
-"""Response shapes of flavors and key pairs per microversion, written from
+"""Response shapes of flavors, key pairs and images per microversion, written from
 Tempest's compute response schemas (which validate with additionalProperties
 false), so that a field too many or too few fails here as it would there."""
 
@@ -140,3 +140,35 @@ def keypair_list(version: str) -> dict[str, Any]:
 
 def check(schema: dict[str, Any], body: Any) -> None:
     jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(body)
+
+
+# --- the image proxy (until 2.35) ----------------------------------------------
+
+_IMAGE_LINKS = copy.deepcopy(_LINKS)
+_IMAGE_LINKS["items"]["properties"]["type"] = {"type": "string"}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+
+IMAGE_DETAIL = _object({
+    "id": {"type": "string"}, "name": {"type": ["string", "null"]},
+    "status": {"enum": ["ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN"]},
+    "updated": _DATE_TIME, "created": _DATE_TIME, "links": _IMAGE_LINKS,
+    "minDisk": {"type": "integer"}, "minRam": {"type": "integer"},
+    "progress": {"type": "integer"}, "metadata": {"type": "object"},
+    "server": _object({"id": {"type": "string"}, "links": _LINKS}, ["id", "links"]),
+    "OS-EXT-IMG-SIZE:size": {"type": ["integer", "null"]},
+    "OS-DCF:diskConfig": {"type": "string"},
+}, ["id", "status", "updated", "links", "name", "created", "minDisk", "minRam", "progress",
+    "metadata"])
+IMAGE_BRIEF = _object({"id": {"type": "string"}, "links": _IMAGE_LINKS,
+                       "name": {"type": ["string", "null"]}}, ["id", "links", "name"])
+IMAGE = _object({"image": IMAGE_DETAIL}, ["image"])
+
+
+def image_list(detail: bool) -> dict[str, Any]:
+    return _object({"images": {"type": "array",
+                               "items": IMAGE_DETAIL if detail else IMAGE_BRIEF},
+                    "images_links": _LINKS}, ["images"])
+
+
+IMAGE_METADATA = _object({"metadata": {"type": "object"}}, ["metadata"])
+IMAGE_META_ITEM = _object({"meta": {"type": "object"}}, ["meta"])

@@ -23,7 +23,11 @@ from nimbus.compute.api.handlers import (
     actions_lock,
     actions_migrate,
     actions_power,
+    actions_rebuild,
+    actions_rescue,
     actions_resize,
+    actions_shelve,
+    actions_snapshot,
 )
 
 Action = Callable[[Request], Response]
@@ -31,7 +35,8 @@ Action = Callable[[Request], Response]
 # Modules whose ACTIONS tables make up the action routes.
 ACTION_MODULES: list[ModuleType] = [actions_power, actions_guest, actions_lock,
                                     actions_deferred_delete, actions_access, actions_resize,
-                                    actions_migrate]
+                                    actions_migrate, actions_rebuild, actions_snapshot,
+                                    actions_shelve, actions_rescue]
 
 
 def actions() -> dict[str, Action]:

@@ -127,7 +127,7 @@ class Renderer:
         if since(req, "2.26"):
             body["tags"] = list(server.tags)
         if since(req, "2.63"):
-            body["trusted_image_certificates"] = None
+            body["trusted_image_certificates"] = server.trusted_certs or None
         if since(req, "2.71") and self.server_groups is not None:
             body["server_groups"] = self.server_groups.get(server.uuid, [])
         if since(req, "2.73"):

@@ -31,7 +31,8 @@ from nimbus.compute.db.cell.models import (
     tags,
 )
 
-_EXTRA_KEYS = ("security_groups", "scheduler_hints", "pinned_availability_zone")
+_EXTRA_KEYS = ("security_groups", "scheduler_hints", "pinned_availability_zone",
+               "trusted_certs")
 
 
 @dataclass(slots=True)
@@ -95,6 +96,7 @@ class InstanceRecord:
     security_groups: list[str] = field(default_factory=list)
     scheduler_hints: dict[str, list[str]] = field(default_factory=dict)
     pinned_availability_zone: str | None = None
+    trusted_certs: list[str] | None = None  # trusted image certificate ids (2.63)
     network_info: list[dict[str, Any]] = field(default_factory=list)
     fault: dict[str, Any] | None = None
     # Set by whoever read it: the cell it lives in.
