@@ -1,17 +1,19 @@
 """The queries behind allocation candidates.
 
 Each answers one question about providers ("which can take 2 VCPU", "which
-are in these aggregates") with plain ids, optionally only among the trees
-whose root id lies in a range (`Roots`), so that a search with a limit can
-walk the trees a slice at a time. The search itself is in
+are in these aggregates") with plain ids, optionally only among some
+providers (a `Scope`: the providers of the trees a search with a limit
+looks at, a slice at a time, fetched with `next_trees`). Asking by provider
+id keeps the plans simple whatever the planner estimates: primary key
+lookups, no join with the provider table. The search itself is in
 nimbus.placement.candidates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -34,9 +36,15 @@ RPA = resource_provider_aggregates
 RPT = resource_provider_traits
 INV = inventories
 
-Roots = tuple[int, int | None] | None  # root provider ids low..high (inclusive, open
-# above when None), or all
+Scope = Collection[int] | None  # the provider ids a query looks at, or all
 CHUNK = 5000  # ids per IN (...) list: below every backend's bound on parameters
+SHARING_TRAIT = "MISC_SHARES_VIA_AGGREGATE"
+
+# A provider of a tree: (id, parent id, root id, uuid).
+ShapeRow = tuple[int, int | None, int, str]
+# An inventory with room: (class, provider, total, reserved, allocation
+# ratio, used, max_unit), and the provider's root last when not scoped.
+SlotRow = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +60,8 @@ def capacity(total: int, reserved: int, ratio: float) -> int:
     return int((total - reserved) * ratio)
 
 
-def _in_roots(query: sa.Select[Any], roots: Roots) -> sa.Select[Any]:
-    if roots is None:
-        return query
-    low, high = roots
-    if high is None:
-        return query.where(RP.c.root_provider_id >= low)
-    return query.where(RP.c.root_provider_id.between(low, high))
+def room(row: SlotRow) -> Room:
+    return Room(capacity(row[2], row[3], row[4]), row[5], row[6])
 
 
 def _chunks(ids: Collection[int]) -> Iterator[list[int]]:
@@ -78,120 +81,88 @@ def _among(conn: Connection, column: sa.ColumnElement[int],
         yield column.in_(chunk)
 
 
-def root_after(conn: Connection, after: int, count: int) -> int | None:
-    """The `count`-th root provider id above `after`, if there are that many."""
-    return conn.execute(
-        sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > after)
-        .order_by(RP.c.id).offset(count - 1).limit(1)).scalar()
+def _rows(conn: Connection, query: sa.Select[Any], column: sa.ColumnElement[int],
+          scope: Scope) -> list[Any]:
+    """The rows of `query`, only those whose `column` is in `scope` when given."""
+    if scope is None:
+        return list(conn.execute(query).all())
+    if not scope:
+        return []
+    found: list[Any] = []
+    for among in _among(conn, column, scope):
+        found.extend(conn.execute(query.where(among)).all())
+    return found
 
 
-def root_of(conn: Connection, uuid: str) -> int | None:
-    return conn.execute(sa.select(RP.c.root_provider_id).where(RP.c.uuid == uuid)).scalar()
+# -- what a request names, and what the cloud is like ------------------------------
+
+@dataclass
+class Lookup:
+    """Answers to the questions every request asks first, in one round trip."""
+
+    has_trees: bool = False
+    sharing: set[int] = field(default_factory=set)  # providers sharing via aggregates
+    class_ids: dict[str, int] = field(default_factory=dict)  # of the names asked
+    trait_ids: dict[str, int] = field(default_factory=dict)
+    roots_by_uuid: dict[str, int] = field(default_factory=dict)  # of the uuids asked
 
 
-def sharing_providers(conn: Connection) -> set[int]:
-    """Providers that share their inventory with their aggregates."""
-    return set(conn.execute(
-        sa.select(RPT.c.resource_provider_id).join(traits, traits.c.id == RPT.c.trait_id)
-        .where(traits.c.name == "MISC_SHARES_VIA_AGGREGATE")).scalars().all())
+def lookup(conn: Connection, classes: Collection[str], trait_names: Collection[str],
+           uuids: Collection[str]) -> Lookup:
+    """Whether any provider has a parent, which share, and ids of names."""
+    name = sa.cast(sa.null(), sa.String)
+    parts: list[sa.Select[Any]] = [
+        sa.select(sa.literal(0), sa.select(RP.c.id).where(RP.c.parent_provider_id.is_not(None))
+                  .limit(1).scalar_subquery(), name),
+        sa.select(sa.literal(1), RPT.c.resource_provider_id, name)
+        .join(traits, traits.c.id == RPT.c.trait_id).where(traits.c.name == SHARING_TRAIT)]
+    if classes:
+        parts.append(sa.select(sa.literal(2), resource_classes.c.id, resource_classes.c.name)
+                     .where(resource_classes.c.name.in_(sorted(classes))))
+    if trait_names:
+        parts.append(sa.select(sa.literal(3), traits.c.id, traits.c.name)
+                     .where(traits.c.name.in_(sorted(trait_names))))
+    for uuid in sorted(uuids):  # each compared as the database compares strings
+        parts.append(sa.select(sa.literal(4), RP.c.root_provider_id, sa.literal(uuid, sa.String))
+                     .where(RP.c.uuid == uuid))
+    found = Lookup()
+    for kind, value, text in conn.execute(sa.union_all(*parts)).all():
+        if kind == 0:
+            found.has_trees = value is not None
+        elif kind == 1:
+            found.sharing.add(value)
+        elif kind == 2:
+            found.class_ids[text] = value
+        elif kind == 3:
+            found.trait_ids[text] = value
+        elif value is not None:
+            found.roots_by_uuid[text] = value
+    return found
 
 
-def roots_with_traits(conn: Connection, required: set[int], forbidden: set[int]) -> set[int]:
-    """Root providers having every trait of `required` and none of `forbidden`."""
-    query = sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None))
-    for trait_id in sorted(required):
-        query = query.where(RP.c.id.in_(sa.select(RPT.c.resource_provider_id)
-                                        .where(RPT.c.trait_id == trait_id)))
-    if forbidden:
-        query = query.where(RP.c.id.not_in(sa.select(RPT.c.resource_provider_id)
-                                           .where(RPT.c.trait_id.in_(sorted(forbidden)))))
-    return set(conn.execute(query).scalars().all())
+# -- the trees looked at ------------------------------------------------------------
+
+_SHAPE = (RP.c.id, RP.c.parent_provider_id, RP.c.root_provider_id, RP.c.uuid)
 
 
-def in_aggregates(conn: Connection, member_of: Sequence[Sequence[str]],
-                  roots: Roots = None) -> set[int]:
-    """Providers in at least one aggregate of each list of `member_of`."""
-    query = _in_roots(sa.select(RP.c.id), roots)
-    for members in member_of:
-        query = query.where(RP.c.id.in_(
-            sa.select(RPA.c.resource_provider_id)
-            .join(placement_aggregates, placement_aggregates.c.id == RPA.c.aggregate_id)
-            .where(placement_aggregates.c.uuid.in_(sorted(members)))))
-    return set(conn.execute(query).scalars().all())
+def next_trees(conn: Connection, after: int, count: int) -> tuple[list[ShapeRow], bool]:
+    """The providers of the `count` trees whose root ids come next above
+    `after`, and whether no tree is left above them."""
+    bound = (sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > after)
+             .order_by(RP.c.id).offset(count - 1).limit(1).scalar_subquery())
+    rows: list[ShapeRow] = conn.execute(  # type: ignore[assignment]
+        sa.select(*_SHAPE).where(RP.c.root_provider_id > after,
+                                 RP.c.root_provider_id <= sa.func.coalesce(bound, _NO_ID))
+        ).all()
+    return rows, len({row[2] for row in rows}) < count
 
 
-def with_all_traits(conn: Connection, required: Sequence[Collection[int]],
-                    roots: Roots = None) -> set[int]:
-    """Providers with at least one trait of each set in `required`."""
-    query = _in_roots(sa.select(RP.c.id), roots)
-    for any_of in required:
-        query = query.where(RP.c.id.in_(sa.select(RPT.c.resource_provider_id)
-                                        .where(RPT.c.trait_id.in_(sorted(any_of)))))
-    return set(conn.execute(query).scalars().all())
+_NO_ID = 2**31 - 1  # above every id
 
 
-def any_with_trait(conn: Connection, trait_ids: Collection[int], roots: Roots = None) -> bool:
-    """Whether some provider has one of `trait_ids`."""
-    query = sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(trait_ids)))
-    if roots is not None:
-        query = _in_roots(query.join(RP, RP.c.id == RPT.c.resource_provider_id), roots)
-    return conn.execute(query.limit(1)).first() is not None
-
-
-def with_any_trait(conn: Connection, trait_ids: Collection[int], roots: Roots = None) -> set[int]:
-    query = sa.select(RPT.c.resource_provider_id).distinct().where(
-        RPT.c.trait_id.in_(sorted(trait_ids)))
-    if roots is not None:
-        query = _in_roots(query.join(RP, RP.c.id == RPT.c.resource_provider_id), roots)
-    return set(conn.execute(query).scalars().all())
-
-
-# (class, provider, root, total, reserved, allocation ratio, used, max_unit)
-SlotRow = tuple[int, int, int, int, int, float, int, int]
-
-
-def with_capacity(conn: Connection, amounts: Mapping[int, int], *, tree: int | None = None,
-                  roots: Roots = None, only: Collection[int] | None = None,
-                  provider_traits: Sequence[Collection[int]] = (),
-                  tree_traits: Sequence[Collection[int]] = ()) -> list[SlotRow]:
-    """The inventories that can take the amount asked of their class, in one
-    query, ordered by tree and provider; only in the trees of `only` (when
-    given), of providers with a trait of each set of `provider_traits`, in
-    trees with a trait of each set of `tree_traits` somewhere."""
-    query = (sa.select(INV.c.resource_class_id, INV.c.resource_provider_id,
-                       RP.c.root_provider_id, INV.c.total, INV.c.reserved,
-                       INV.c.allocation_ratio, INV.c.used, INV.c.max_unit)
-             .select_from(INV.join(RP, RP.c.id == INV.c.resource_provider_id))
-             # The plain IN lets the planner use (provider, class) index
-             # lookups whatever its row estimates; the OR alone does not.
-             .where(INV.c.resource_class_id.in_(sorted(amounts)))
-             .where(sa.or_(*(sa.and_(INV.c.resource_class_id == rc_id,
-                                     capacity_clause(INV, amount))
-                             for rc_id, amount in amounts.items()))))
-    if tree is not None:
-        query = query.where(RP.c.root_provider_id == tree)
-    for any_of in provider_traits:
-        query = query.where(INV.c.resource_provider_id.in_(
-            sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(any_of)))))
-    member = RP.alias("member")
-    for any_of in tree_traits:
-        query = query.where(RP.c.root_provider_id.in_(
-            sa.select(member.c.root_provider_id)
-            .join(RPT, RPT.c.resource_provider_id == member.c.id)
-            .where(RPT.c.trait_id.in_(sorted(any_of)))))
-    in_sql = only is not None and (conn.dialect.name == "postgresql" or len(only) <= CHUNK)
-    if in_sql:
-        assert only is not None
-        query = query.where(next(_among(conn, RP.c.root_provider_id, only)))
-    query = _in_roots(query, roots).order_by(RP.c.root_provider_id, INV.c.resource_provider_id)
-    rows: list[SlotRow] = conn.execute(query).all()  # type: ignore[assignment]
-    if only is not None and not in_sql:
-        rows = [row for row in rows if row[2] in only]
-    return rows
-
-
-def room(row: SlotRow) -> Room:
-    return Room(capacity(row[3], row[4], row[5]), row[6], row[7])
+def trees_of(conn: Connection, root_ids: Collection[int]) -> list[ShapeRow]:
+    """Every provider of the trees of `root_ids`."""
+    return _rows(conn, sa.select(*_SHAPE), RP.c.root_provider_id, root_ids)
 
 
 def providers_and_roots(conn: Connection, include: Collection[int],
@@ -218,96 +189,124 @@ def anchors(conn: Connection, sharing: Collection[int]) -> set[tuple[int, int]]:
     return {(row[0], row[1]) for row in conn.execute(query).all()}
 
 
-def traits_of(conn: Connection, rp_ids: Collection[int],
-              trait_ids: Collection[int]) -> dict[int, set[int]]:
-    """The traits among `trait_ids` each provider of `rp_ids` has."""
+# -- traits and aggregates ----------------------------------------------------------
+
+def roots_with_traits(conn: Connection, required: set[int], forbidden: set[int]) -> set[int]:
+    """Root providers having every trait of `required` and none of `forbidden`."""
+    query = sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None))
+    for trait_id in sorted(required):
+        query = query.where(RP.c.id.in_(sa.select(RPT.c.resource_provider_id)
+                                        .where(RPT.c.trait_id == trait_id)))
+    if forbidden:
+        query = query.where(RP.c.id.not_in(sa.select(RPT.c.resource_provider_id)
+                                           .where(RPT.c.trait_id.in_(sorted(forbidden)))))
+    return set(conn.execute(query).scalars().all())
+
+
+def in_aggregates(conn: Connection, member_of: Sequence[Sequence[str]],
+                  scope: Scope = None) -> set[int]:
+    """Providers in at least one aggregate of each list of `member_of`."""
+    query = sa.select(RP.c.id)
+    for members in member_of:
+        query = query.where(RP.c.id.in_(
+            sa.select(RPA.c.resource_provider_id)
+            .join(placement_aggregates, placement_aggregates.c.id == RPA.c.aggregate_id)
+            .where(placement_aggregates.c.uuid.in_(sorted(members)))))
+    return {row[0] for row in _rows(conn, query, RP.c.id, scope)}
+
+
+def with_all_traits(conn: Connection, required: Sequence[Collection[int]],
+                    scope: Scope = None) -> set[int]:
+    """Providers with at least one trait of each set in `required`."""
+    query = sa.select(RP.c.id)
+    for any_of in required:
+        query = query.where(RP.c.id.in_(sa.select(RPT.c.resource_provider_id)
+                                        .where(RPT.c.trait_id.in_(sorted(any_of)))))
+    return {row[0] for row in _rows(conn, query, RP.c.id, scope)}
+
+
+def any_with_trait(conn: Connection, trait_ids: Collection[int]) -> bool:
+    """Whether some provider has one of `trait_ids`."""
+    query = sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(trait_ids)))
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def with_any_trait(conn: Connection, trait_ids: Collection[int], scope: Scope = None) -> set[int]:
+    query = sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(trait_ids)))
+    return {row[0] for row in _rows(conn, query, RPT.c.resource_provider_id, scope)}
+
+
+def traits_in(conn: Connection, trait_ids: Collection[int], scope: Scope) -> dict[int, set[int]]:
+    """The traits among `trait_ids` of every provider (in `scope`) that has any."""
     found: dict[int, set[int]] = {}
     if not trait_ids:
         return found
-    for among in _among(conn, RPT.c.resource_provider_id, rp_ids):
-        for rp_id, trait_id in conn.execute(
-                sa.select(RPT.c.resource_provider_id, RPT.c.trait_id).where(
-                    among,
-                    RPT.c.trait_id.in_(sorted(trait_ids)))).all():
-            found.setdefault(rp_id, set()).add(trait_id)
+    query = sa.select(RPT.c.resource_provider_id, RPT.c.trait_id).where(
+        RPT.c.trait_id.in_(sorted(trait_ids)))
+    for rp_id, trait_id in _rows(conn, query, RPT.c.resource_provider_id, scope):
+        if rp_id in found:
+            found[rp_id].add(trait_id)
+        else:
+            found[rp_id] = {trait_id}
     return found
 
 
-def traits_in(conn: Connection, trait_ids: Collection[int],
-              roots: Roots) -> dict[int, set[int]]:
-    """The traits among `trait_ids` of every provider (in the trees of
-    `roots`) that has any."""
-    query = _in_roots(sa.select(RPT.c.resource_provider_id, RPT.c.trait_id)
-                      .join(RP, RP.c.id == RPT.c.resource_provider_id)
-                      .where(RPT.c.trait_id.in_(sorted(trait_ids))), roots)
-    found: dict[int, set[int]] = {}
-    for rp_id, trait_id in conn.execute(query).all():
-        found.setdefault(rp_id, set()).add(trait_id)
-    return found
+# -- capacity -----------------------------------------------------------------------
+
+def with_capacity(conn: Connection, amounts: Mapping[int, int], scope: Scope, *,
+                  provider_traits: Sequence[Collection[int]] = (),
+                  tree_traits: Sequence[Collection[int]] = ()) -> list[SlotRow]:
+    """The inventories (of providers in `scope`) that can take the amount
+    asked of their class, in one query, in provider order; only of providers
+    with a trait of each set of `provider_traits`, and (without a scope) in
+    trees with a trait of each set of `tree_traits` somewhere. Without a
+    scope each row ends with the provider's root."""
+    columns = [INV.c.resource_class_id, INV.c.resource_provider_id, INV.c.total,
+               INV.c.reserved, INV.c.allocation_ratio, INV.c.used, INV.c.max_unit]
+    query = (sa.select(*columns)
+             # The plain IN lets the planner use (provider, class) index
+             # lookups whatever its row estimates; the OR alone does not.
+             .where(INV.c.resource_class_id.in_(sorted(amounts)))
+             .where(sa.or_(*(sa.and_(INV.c.resource_class_id == rc_id,
+                                     capacity_clause(INV, amount))
+                             for rc_id, amount in amounts.items()))))
+    for any_of in provider_traits:
+        query = query.where(INV.c.resource_provider_id.in_(
+            sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(any_of)))))
+    if scope is None:
+        query = query.add_columns(RP.c.root_provider_id).select_from(
+            INV.join(RP, RP.c.id == INV.c.resource_provider_id))
+        member = RP.alias("member")
+        for any_of in tree_traits:
+            query = query.where(RP.c.root_provider_id.in_(
+                sa.select(member.c.root_provider_id)
+                .join(RPT, RPT.c.resource_provider_id == member.c.id)
+                .where(RPT.c.trait_id.in_(sorted(any_of)))))
+    else:
+        assert not tree_traits, "a scope is filtered by tree traits beforehand"
+    # Chunks of a scope come in id order, so the rows do too.
+    return _rows(conn, query.order_by(INV.c.resource_provider_id), INV.c.resource_provider_id,
+                 scope)
 
 
-def parents(conn: Connection, root_ids: Collection[int]) -> dict[int, int | None]:
-    """Parent of every provider in the trees of `root_ids`."""
-    found: dict[int, int | None] = {}
-    for among in _among(conn, RP.c.root_provider_id, root_ids):
-        found.update((row[0], row[1]) for row in conn.execute(
-            sa.select(RP.c.id, RP.c.parent_provider_id).where(among)).all())
-    return found
+# -- what the answer summarises -----------------------------------------------------
+
+# (provider, class name, total, reserved, allocation ratio, used)
+HoldingRow = tuple[int, str, int, int, float, int]
 
 
-class Holding(NamedTuple):
-    resource_class: str
-    capacity: int
-    used: int
+def holdings(conn: Connection, rp_ids: Collection[int]) -> list[HoldingRow]:
+    """Every inventory of the providers of `rp_ids`, each provider's in class order."""
+    query = (sa.select(INV.c.resource_provider_id, resource_classes.c.name, INV.c.total,
+                       INV.c.reserved, INV.c.allocation_ratio, INV.c.used)
+             .join(resource_classes, resource_classes.c.id == INV.c.resource_class_id)
+             .order_by(INV.c.resource_provider_id, INV.c.resource_class_id))
+    return _rows(conn, query, INV.c.resource_provider_id, rp_ids)
 
 
-@dataclass(slots=True)
-class TreeProvider:
-    id: int
-    uuid: str
-    parent_id: int | None
-    root_id: int
-    holdings: list[Holding] = field(default_factory=list)
-    traits: list[str] = field(default_factory=list)
-
-
-def _root_filters(conn: Connection, root_ids: Collection[int]) -> Iterator[ColumnElement[bool]]:
-    """WHERE clauses that together select the trees of `root_ids`: a range
-    when the ids are dense (as a slice of roots is), else by id. Rows of
-    other trees in a range are dropped by the caller."""
-    if not root_ids:
-        return
-    low, high = min(root_ids), max(root_ids)
-    if high - low < 2 * len(root_ids) + 64:
-        yield RP.c.root_provider_id.between(low, high)
-        return
-    yield from _among(conn, RP.c.root_provider_id, root_ids)
-
-
-def trees(conn: Connection, root_ids: Iterable[int]) -> dict[int, TreeProvider]:
-    """Every provider of the trees of `root_ids` with its inventories and traits."""
-    wanted = set(root_ids)
-    found: dict[int, TreeProvider] = {}
-    for in_trees in _root_filters(conn, wanted):
-        for row in conn.execute(sa.select(RP.c.id, RP.c.uuid, RP.c.parent_provider_id,
-                                          RP.c.root_provider_id).where(in_trees)).all():
-            if row[3] in wanted:
-                found[row[0]] = TreeProvider(row[0], row[1], row[2], row[3])
-        for inv in conn.execute(
-                sa.select(INV.c.resource_provider_id, resource_classes.c.name, INV.c.total,
-                          INV.c.reserved, INV.c.allocation_ratio, INV.c.used)
-                .select_from(INV.join(RP, RP.c.id == INV.c.resource_provider_id)
-                             .join(resource_classes,
-                                   resource_classes.c.id == INV.c.resource_class_id))
-                .where(in_trees)).all():
-            if inv[0] in found:
-                found[inv[0]].holdings.append(
-                    Holding(inv[1], capacity(inv[2], inv[3], inv[4]), inv[5]))
-        for trait in conn.execute(
-                sa.select(RPT.c.resource_provider_id, traits.c.name)
-                .select_from(RPT.join(RP, RP.c.id == RPT.c.resource_provider_id)
-                             .join(traits, traits.c.id == RPT.c.trait_id))
-                .where(in_trees).order_by(RPT.c.trait_id)).all():
-            if trait[0] in found:
-                found[trait[0]].traits.append(trait[1])
-    return dict(sorted(found.items()))
+def trait_names(conn: Connection, rp_ids: Collection[int]) -> list[tuple[int, str]]:
+    """(provider, trait name) of every trait of the providers of `rp_ids`, each
+    provider's in trait id order (a provider's rows are all in one chunk)."""
+    query = (sa.select(RPT.c.resource_provider_id, traits.c.name)
+             .join(traits, traits.c.id == RPT.c.trait_id).order_by(RPT.c.trait_id))
+    return _rows(conn, query, RPT.c.resource_provider_id, rp_ids)
