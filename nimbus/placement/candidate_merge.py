@@ -1,65 +1,29 @@
 """Combining the candidates of several request groups into one: one per
 group under the same anchor, within the providers' capacity once summed,
-under the group policy and the same-subtree rules. Also what the search
-knows of the trees it has looked at (their providers, roots and parents).
-"""
+under the group policy and the same-subtree rules."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy.engine import Connection
 
+from nimbus.placement.candidate_trees import Trees
 from nimbus.placement.candidate_types import Candidate, Settings, Wide
 from nimbus.placement.db import candidates as cdb
 
 
-class Merger:
-    """The trees seen so far, and the combining of groups' candidates."""
+class Merger(Trees):
+    """The combining of groups' candidates."""
 
     def __init__(self, conn: Connection, wide: Wide, settings: Settings):
-        self.conn = conn
+        super().__init__(conn)
         self.wide = wide
         self.settings = settings
         # (provider, class) -> its inventory row, kept to check combinations
-        self.rooms: dict[tuple[int, int], cdb.SlotRow] = {}
+        self.rooms: dict[tuple[int, int], cdb.TreeRow] = {}
         self.combining = False  # more than one group
-        self.root_of: dict[int, int] = {}  # provider -> its root
-        self.parent_of: dict[int, int | None] = {}
-        self.members: dict[int, list[cdb.ShapeRow]] = {}  # root -> its providers, trees seen whole
-
-    # -- trees --------------------------------------------------------------
-
-    def learn(self, rows: list[cdb.ShapeRow]) -> None:
-        """Remember whole trees: their providers, roots and parents."""
-        root_of, parent_of, members = self.root_of, self.parent_of, self.members
-        for row in rows:
-            rp, parent, root = row[0], row[1], row[2]
-            root_of[rp] = root
-            parent_of[rp] = parent
-            if root in members:
-                members[root].append(row)
-            else:
-                members[root] = [row]
-
-    def tree_rows(self, roots: Collection[int]) -> list[cdb.ShapeRow]:
-        """The providers of the trees of `roots` (fetching those not seen whole)."""
-        missing = [root for root in roots if root not in self.members]
-        if missing:
-            self.learn(cdb.trees_of(self.conn, missing))
-            for root in missing:
-                self.members.setdefault(root, [])  # a root gone since: nothing
-        return [row for root in roots for row in self.members[root]]
-
-    def _ancestry(self, rp: int) -> set[int]:
-        self.tree_rows([self.root_of[rp]])
-        line = {rp}
-        parent = self.parent_of.get(rp)
-        while parent is not None:
-            line.add(parent)
-            parent = self.parent_of.get(parent)
-        return line
 
     # -- combining -------------------------------------------------------
 
@@ -103,7 +67,7 @@ class Merger:
                     rps |= candidate.mappings.get(suffix, frozenset())
             if len(rps) <= 1:
                 continue
-            common = set.intersection(*(self._ancestry(rp) for rp in rps))
+            common = set.intersection(*(self.ancestry(rp) for rp in rps))
             if not common & rps:
                 return False
         return True

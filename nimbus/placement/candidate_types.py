@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nimbus.placement.db.candidates import HoldingRow, ShapeRow
+from nimbus.placement.db.candidates import TreeRow
 
 
 @dataclass
@@ -85,7 +85,6 @@ class Candidate:
 @dataclass
 class Found:
     requests: list[Candidate]
-    providers: list[ShapeRow]  # every provider to summarise, in id order
-    holdings: list[HoldingRow]  # their inventories
-    traits: list[tuple[int, str]]  # their traits (when asked for)
-    class_names: dict[int, str]  # of the classes the request names
+    providers: list[TreeRow]  # every provider to summarise with its inventories, in id order
+    traits: list[tuple[int, int, str]]  # their traits (provider, id, name), when asked for
+    class_names: dict[int, str]  # every resource class by id

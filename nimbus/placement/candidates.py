@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from nimbus.placement import exceptions as exc
 from nimbus.placement.candidate_merge import Merger
+from nimbus.placement.candidate_sources import DbSource, SliceSource, Source
 from nimbus.placement.candidate_types import (
     Candidate,
     Found,
@@ -46,6 +47,7 @@ from nimbus.placement.db import candidates as cdb
 from nimbus.placement.db.candidates import Scope
 
 __all__ = ["Candidate", "Found", "Group", "Settings", "Wide", "find"]
+
 
 
 def _class_ids(known: dict[str, int], names: Iterable[str]) -> dict[str, int]:
@@ -73,7 +75,6 @@ class _Search(Merger):
         self.names = names
         self.has_trees = names.has_trees
         self.exclude_nested = not nested_aware and self.has_trees
-        self.anchor_roots: set[int] | None = None
         self.sharing: set[int] = names.sharing
         # The roots the groups searched so far have candidates in (without
         # shared providers a candidate's anchor is its root): the others
@@ -81,9 +82,8 @@ class _Search(Merger):
         self.only_roots: set[int] | None = None
         self._anchors: dict[int, list[int]] = {}
         self._traits: dict[int, set[int]] = {}
-        self.request_traits: set[int] = set()  # every trait a group names
         self.class_names: dict[int, str] = {}
-        self.found_so_far = 0  # how many candidates the slices gave, to size the next
+        self.source: Source = DbSource(conn)
 
     # -- names ------------------------------------------------------------
 
@@ -130,25 +130,21 @@ class _Search(Merger):
         root_of = self.root_of
         return [rp for rp in scope if root_of[rp] in roots]
 
-    def _with_capacity(self, amounts: dict[int, int], scope: Scope,
-                       provider_traits: Collection[set[int]] = (),
-                       tree_traits: Collection[set[int]] = ()
-                       ) -> dict[int, list[tuple[int, int]]]:
-        """(provider, root) of the inventories with room, by class, every
-        class of `amounts` present (empty if one has none)."""
-        rows = cdb.with_capacity(self.conn, amounts, scope, provider_traits=list(provider_traits),
-                                 tree_traits=list(tree_traits))
-        by_class: dict[int, list[tuple[int, int]]] = {rc_id: [] for rc_id in amounts}
+    def _with_capacity(self, rg: Resolved, scope: Scope,
+                       provider_traits: Sequence[set[int]] = (),
+                       tree_traits: Sequence[set[int]] = ()
+                       ) -> dict[int, list[cdb.TreeRow]]:
+        """The inventories with room for the group, by class, every class of
+        the group present (empty if one has none)."""
+        rows = self.source.capacity(rg.suffix, rg.resources, scope,
+                                    provider_traits=provider_traits, tree_traits=tree_traits)
+        by_class: dict[int, list[cdb.TreeRow]] = {rc_id: [] for rc_id in rg.resources}
         root_of = self.root_of
-        if scope is None:  # each row says its root
-            for row in rows:
-                root_of[row[1]] = row[7]
-                by_class[row[0]].append((row[1], row[7]))
-        else:
-            for row in rows:
-                by_class[row[0]].append((row[1], root_of[row[1]]))
+        for row in rows:
+            root_of[row[0]] = row[2]
+            by_class[row[4]].append(row)
         if self.combining:
-            self.rooms.update(((row[1], row[0]), row) for row in rows)
+            self.rooms.update(((row[0], row[4]), row) for row in rows)
         return by_class if all(by_class.values()) else {}
 
     def _anchors_of(self, sharing: set[int]) -> list[tuple[int, int]]:
@@ -164,7 +160,7 @@ class _Search(Merger):
         """The request's traits each provider has (loaded once per provider)."""
         missing = rps - self._traits.keys()
         if missing:
-            found = cdb.traits_in(self.conn, self.request_traits, missing)
+            found = self.source.traits_in(self.request_traits, missing)
             for rp in missing:
                 self._traits[rp] = found.get(rp, set())
         return self._traits
@@ -181,18 +177,18 @@ class _Search(Merger):
         group = rg.group
         filtered: set[int] | None = None  # None: not filtered yet
         if rg.required and not rg.resources:  # else the capacity query asks the traits
-            filtered = cdb.with_all_traits(self.conn, rg.required, scope)
+            filtered = self.source.with_all_traits(rg.required, scope)
             if not filtered:
                 return None
         if group.member_of:
-            members = cdb.in_aggregates(self.conn, group.member_of, scope)
+            members = self.source.in_aggregates(group.member_of, scope)
             filtered = members if filtered is None else filtered & members
             if not filtered:
                 return None
         excluded: set[int] = set()
-        for bad in ((cdb.in_aggregates(self.conn, [group.forbidden_aggs], scope)
+        for bad in ((self.source.in_aggregates([group.forbidden_aggs], scope)
                      if group.forbidden_aggs else set()),
-                    (cdb.with_any_trait(self.conn, rg.forbidden, scope)
+                    (self.source.with_any_trait(rg.forbidden, scope)
                      if rg.forbidden else set())):
             excluded |= bad
             if filtered is not None and bad:
@@ -212,12 +208,12 @@ class _Search(Merger):
         if not possible:
             return []
         if rg.resources:
-            by_class = self._with_capacity(rg.resources, self._restricted(scope, tree),
+            by_class = self._with_capacity(rg, self._restricted(scope, tree),
                                            provider_traits=rg.required)
             if not by_class:
                 return []
             for able_rows in by_class.values():
-                able = {rp for rp, _ in able_rows}
+                able = {row[0] for row in able_rows}
                 filtered = able - excluded if filtered is None else filtered & able
                 if not filtered:
                     return []
@@ -226,7 +222,7 @@ class _Search(Merger):
         elif filtered is None:
             return []  # as upstream: a group with nothing to filter on matches nothing
         else:  # a resourceless group (1.36): in_tree does not apply, as upstream
-            matches = cdb.providers_and_roots(self.conn, filtered, excluded)
+            matches = self.source.providers_and_roots(filtered, excluded)
             self.root_of.update(matches)
         resources = rg.resources.items()
         found: list[Candidate] = []
@@ -246,35 +242,35 @@ class _Search(Merger):
         group = rg.group
         wanted_traits = set().union(*rg.required, rg.forbidden)
         # A slice has no shared providers: its trees' traits are all there is.
-        known = (cdb.traits_in(self.conn, wanted_traits, scope)
+        known = (self.source.traits_in(wanted_traits, scope)
                  if scope is not None and wanted_traits else None)
         if rg.required:
             required = set().union(*rg.required)
             if known is not None:
                 if not any(mine & required for mine in known.values()):
                     return []
-            elif not cdb.any_with_trait(self.conn, required):
+            elif not self.source.any_with_trait(required, scope):
                 return []
         members: set[int] = set()
         if group.member_of:
-            members = cdb.in_aggregates(self.conn, group.member_of, scope)
+            members = self.source.in_aggregates(group.member_of, scope)
             if not members:
                 return []
         possible, tree = self._tree(group)
         if not possible:
             return []
-        banned = (cdb.in_aggregates(self.conn, [group.forbidden_aggs], scope)
+        banned = (self.source.in_aggregates([group.forbidden_aggs], scope)
                   if group.forbidden_aggs else set())
         limited = self._restricted(scope, tree)
         # Without shared providers a tree must have the required traits
         # somewhere: a necessary condition, applied before asking for room.
         if rg.required and not self.sharing and limited is not None:
             if known is None:
-                known = cdb.traits_in(self.conn, wanted_traits, limited)
+                known = self.source.traits_in(wanted_traits, limited)
             limited = self._with_tree_traits(limited, rg.required, known)
-            by_class = self._with_capacity(rg.resources, limited)
+            by_class = self._with_capacity(rg, limited)
         else:
-            by_class = self._with_capacity(rg.resources, limited,
+            by_class = self._with_capacity(rg, limited,
                                            tree_traits=[] if self.sharing else rg.required)
         if not by_class:
             return []
@@ -300,7 +296,7 @@ class _Search(Merger):
         assert roots is not None
         return [rp for rp in scope if self.root_of[rp] in roots]
 
-    def _trees(self, rg: Resolved, by_class: dict[int, list[tuple[int, int]]],
+    def _trees(self, rg: Resolved, by_class: dict[int, list[cdb.TreeRow]],
                tree: int | None, members: set[int], banned: set[int]
                ) -> dict[int, list[list[int]]]:
         """Root (anchor) -> per class, in class order: its providers in the
@@ -310,12 +306,12 @@ class _Search(Merger):
         for index, rc_id in enumerate(sorted(rg.resources)):
             slots = by_class[rc_id]
             by_root: dict[int, list[int]] = {}
-            for rp, root in slots:
-                if root in by_root:
-                    by_root[root].append(rp)
+            for row in slots:
+                if row[2] in by_root:
+                    by_root[row[2]].append(row[0])
                 else:
-                    by_root[root] = [rp]
-            shared = self.sharing & {rp for rp, _ in slots} if self.sharing else set()
+                    by_root[row[2]] = [row[0]]
+            shared = self.sharing & {row[0] for row in slots} if self.sharing else set()
             if group.member_of:
                 shared &= members
             if shared and tree is None:
@@ -357,7 +353,7 @@ class _Search(Merger):
             if self.sharing:  # providers come in id order, but shared ones were added after
                 lists = [sorted(rps) for rps in lists]
             combos: Iterable[tuple[int, ...]] = (
-                [tuple(rps[0] for rps in lists)] if max(map(len, lists)) == 1
+                [tuple([rps[0] for rps in lists])] if max(map(len, lists)) == 1
                 else itertools.product(*lists))
             for combo in combos:
                 if known is not None and not _has_traits(combo, rg, known):
@@ -397,8 +393,12 @@ class _Search(Merger):
         # Granular groups first: usually the narrower, they bound where the
         # others need to look. Combined in request order all the same.
         order = sorted(groups, key=lambda rg: not rg.group.granular)
-        scopes: Iterable[Scope] = self._slices(enough) if sliced else [None]
-        for scope in scopes:
+        sources: Iterable[Source] = (
+            self.read_slices(enough, groups, self.driver(order, self.names.class_ids))
+            if sliced else [self.source])
+        for source in sources:
+            self.source = source
+            scope = source.ids if isinstance(source, SliceSource) else None
             by_suffix: dict[str, list[Candidate]] = {}
             self.only_roots = None
             for rg in order:
@@ -425,36 +425,8 @@ class _Search(Merger):
                 break
             self.found_so_far = len(found)
         self.only_roots = None
+        self.source = DbSource(self.conn)
         return found
-
-    def _slices(self, enough: int) -> Iterator[Scope]:
-        """The providers of the trees, a slice of trees at a time in root
-        order, each slice sized from what the earlier ones gave."""
-        after, count, looked_at = 0, enough + enough // 8 + 16, 0
-        while True:
-            rows, last = cdb.next_trees(self.conn, after, count)
-            if not rows:
-                return
-            self.learn(rows)
-            roots = {row[2] for row in rows}
-            if self.anchor_roots is not None:  # only their trees can anchor candidates
-                yield [row[0] for row in rows if row[2] in self.anchor_roots]
-            else:
-                yield [row[0] for row in rows]
-            if last:
-                return
-            after, looked_at = max(roots), looked_at + len(roots)
-            count = _next_count(count, looked_at, self.found_so_far, enough)
-
-
-def _next_count(count: int, looked_at: int, found: int, enough: int) -> int:
-    """How many trees the next slice takes: as many as should give what is
-    missing at the rate seen so far (and a quarter more), at least twice
-    the last slice, at most sixteen times."""
-    if not found:
-        return count * 4
-    wanted = int((enough - found) * looked_at / found * 1.25) + 16
-    return min(max(wanted, count * 2), count * 16)
 
 
 def _trees_with_traits(trees: dict[int, list[list[int]]], rg: Resolved,
@@ -487,13 +459,12 @@ def _has_traits(combo: Iterable[int], rg: Resolved, known: dict[int, set[int]]) 
     return all(any_of & have for any_of in rg.required)
 
 
-def _names(groups: list[Group], wide: Wide) -> tuple[set[str], set[str], set[str]]:
-    """The resource classes, traits and in_tree uuids a request names."""
-    classes = {name for group in groups for name in group.resources}
+def _names(groups: list[Group], wide: Wide) -> tuple[set[str], set[str]]:
+    """The traits and in_tree uuids a request names."""
     trait_names = set(wide.root_required | wide.root_forbidden)
     for group in groups:
         trait_names |= set().union(*group.required, group.forbidden)
-    return classes, trait_names, {g.in_tree for g in groups if g.in_tree is not None}
+    return trait_names, {g.in_tree for g in groups if g.in_tree is not None}
 
 
 def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
@@ -504,10 +475,12 @@ def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
     :raises ResourceClassNotFound, TraitNotFound: a name in the request is
         unknown (reported in the order upstream finds them).
     """
-    search = _Search(conn, wide, settings, nested_aware, cdb.lookup(conn, *_names(groups, wide)))
-    nothing = Found([], [], [], [], {})
+    names = cdb.lookup(conn, *_names(groups, wide))
+    search = _Search(conn, wide, settings, nested_aware, names)
+    class_names = {rc_id: name for name, rc_id in names.class_ids.items()}
+    nothing = Found([], [], [], class_names)
     if wide.root_required or wide.root_forbidden:
-        ids = _trait_ids(search.names.trait_ids, wide.root_required | wide.root_forbidden)
+        ids = _trait_ids(names.trait_ids, wide.root_required | wide.root_forbidden)
         search.anchor_roots = cdb.roots_with_traits(
             conn, {ids[t] for t in wide.root_required}, {ids[t] for t in wide.root_forbidden})
         if not search.anchor_roots:
@@ -535,11 +508,9 @@ def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
         results = (random.sample(results, limit) if settings.randomize else results[:limit])
     elif settings.randomize:
         random.shuffle(results)
-    rows = search.tree_rows({search.root_of[rp] for candidate in results
-                             for rp, _, _ in candidate.resources})
+    rows, traits = search.summary({search.root_of[rp] for candidate in results
+                                   for rp, _, _ in candidate.resources}, with_traits)
     if search.exclude_nested:
         rows = [row for row in rows if row[0] in everyone]
-    rows.sort()
-    rp_ids = [row[0] for row in rows]
-    return Found(results, rows, cdb.holdings(conn, rp_ids),
-                 cdb.trait_names(conn, rp_ids) if with_traits else [], search.class_names)
+        traits = [row for row in traits if row[0] in everyone]
+    return Found(results, rows, traits, class_names)

@@ -39,12 +39,18 @@ INV = inventories
 Scope = Collection[int] | None  # the provider ids a query looks at, or all
 CHUNK = 5000  # ids per IN (...) list: below every backend's bound on parameters
 SHARING_TRAIT = "MISC_SHARES_VIA_AGGREGATE"
+_NO_ID = 2**31 - 1  # above every id
 
 # A provider of a tree: (id, parent id, root id, uuid).
 ShapeRow = tuple[int, int | None, int, str]
-# An inventory with room: (class, provider, total, reserved, allocation
-# ratio, used, max_unit), and the provider's root last when not scoped.
-SlotRow = tuple[Any, ...]
+# A provider and one of its inventories (or None when it has none), as a
+# slice of trees is read: (id, parent id, root id, uuid, class id, total,
+# reserved, allocation ratio, used, max_unit), then a flag per request group,
+# 1 when the inventory can take what the group asks of its class. Inventory
+# rows read otherwise have the same layout (unknown columns None).
+TreeRow = tuple[Any, ...]
+PROVIDER, PARENT, ROOT, UUID, CLASS, TOTAL, RESERVED, RATIO, USED, MAX_UNIT = range(10)
+FLAGS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +66,8 @@ def capacity(total: int, reserved: int, ratio: float) -> int:
     return int((total - reserved) * ratio)
 
 
-def room(row: SlotRow) -> Room:
-    return Room(capacity(row[2], row[3], row[4]), row[5], row[6])
+def room(row: TreeRow) -> Room:
+    return Room(capacity(row[TOTAL], row[RESERVED], row[RATIO]), row[USED], row[MAX_UNIT])
 
 
 def _chunks(ids: Collection[int]) -> Iterator[list[int]]:
@@ -75,7 +81,11 @@ def _among(conn: Connection, column: sa.ColumnElement[int],
     """Clauses that together select the rows whose `column` is in `ids`: on
     PostgreSQL one array parameter (= ANY), elsewhere IN lists of CHUNK."""
     if conn.dialect.name == "postgresql":
-        yield column == sa.any_(sa.bindparam(None, sorted(ids), type_=ARRAY(sa.Integer)))
+        ordered = sorted(ids)
+        # The range says nothing the array does not, but the planner
+        # estimates it well: with it, index lookups win over a scan.
+        yield sa.and_(column.between(ordered[0], ordered[-1]),
+                      column == sa.any_(sa.bindparam(None, ordered, type_=ARRAY(sa.Integer))))
         return
     for chunk in _chunks(ids):
         yield column.in_(chunk)
@@ -102,23 +112,21 @@ class Lookup:
 
     has_trees: bool = False
     sharing: set[int] = field(default_factory=set)  # providers sharing via aggregates
-    class_ids: dict[str, int] = field(default_factory=dict)  # of the names asked
+    class_ids: dict[str, int] = field(default_factory=dict)  # every class, by name
     trait_ids: dict[str, int] = field(default_factory=dict)
     roots_by_uuid: dict[str, int] = field(default_factory=dict)  # of the uuids asked
 
 
-def lookup(conn: Connection, classes: Collection[str], trait_names: Collection[str],
-           uuids: Collection[str]) -> Lookup:
-    """Whether any provider has a parent, which share, and ids of names."""
+def lookup(conn: Connection, trait_names: Collection[str], uuids: Collection[str]) -> Lookup:
+    """Whether any provider has a parent, which share, every resource class,
+    the ids of traits and the roots of providers (by uuid)."""
     name = sa.cast(sa.null(), sa.String)
     parts: list[sa.Select[Any]] = [
         sa.select(sa.literal(0), sa.select(RP.c.id).where(RP.c.parent_provider_id.is_not(None))
                   .limit(1).scalar_subquery(), name),
         sa.select(sa.literal(1), RPT.c.resource_provider_id, name)
-        .join(traits, traits.c.id == RPT.c.trait_id).where(traits.c.name == SHARING_TRAIT)]
-    if classes:
-        parts.append(sa.select(sa.literal(2), resource_classes.c.id, resource_classes.c.name)
-                     .where(resource_classes.c.name.in_(sorted(classes))))
+        .join(traits, traits.c.id == RPT.c.trait_id).where(traits.c.name == SHARING_TRAIT),
+        sa.select(sa.literal(2), resource_classes.c.id, resource_classes.c.name)]
     if trait_names:
         parts.append(sa.select(sa.literal(3), traits.c.id, traits.c.name)
                      .where(traits.c.name.in_(sorted(trait_names))))
@@ -143,26 +151,89 @@ def lookup(conn: Connection, classes: Collection[str], trait_names: Collection[s
 # -- the trees looked at ------------------------------------------------------------
 
 _SHAPE = (RP.c.id, RP.c.parent_provider_id, RP.c.root_provider_id, RP.c.uuid)
+_INVENTORY = (INV.c.resource_class_id, INV.c.total, INV.c.reserved, INV.c.allocation_ratio,
+              INV.c.used, INV.c.max_unit)
 
 
-def next_trees(conn: Connection, after: int, count: int) -> tuple[list[ShapeRow], bool]:
-    """The providers of the `count` trees whose root ids come next above
-    `after`, and whether no tree is left above them."""
-    bound = (sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > after)
-             .order_by(RP.c.id).offset(count - 1).limit(1).scalar_subquery())
-    rows: list[ShapeRow] = conn.execute(  # type: ignore[assignment]
-        sa.select(*_SHAPE).where(RP.c.root_provider_id > after,
-                                 RP.c.root_provider_id <= sa.func.coalesce(bound, _NO_ID))
-        ).all()
-    return rows, len({row[2] for row in rows}) < count
+@dataclass(frozen=True)
+class Walk:
+    """The `count` trees whose root ids come next above `after`."""
+
+    after: int
+    count: int
 
 
-_NO_ID = 2**31 - 1  # above every id
+@dataclass(frozen=True)
+class Having:
+    """As Walk, of the trees having a provider with one of `trait_ids`, or
+    else with an inventory that can take (class id, amount) `room`."""
+
+    after: int
+    count: int
+    trait_ids: frozenset[int] = frozenset()
+    room: tuple[int, int] | None = None
+
+
+Trees = Walk | Having | Sequence[int]  # or the trees of these roots (at most CHUNK)
+
+
+def _in_trees(conn: Connection, query: sa.Select[Any], trees: Trees) -> sa.Select[Any]:
+    if isinstance(trees, Walk):
+        bound = (sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > trees.after)
+                 .order_by(RP.c.id).offset(trees.count - 1).limit(1).scalar_subquery())
+        return query.where(RP.c.root_provider_id > trees.after,
+                           RP.c.root_provider_id <= sa.func.coalesce(bound, _NO_ID))
+    if isinstance(trees, Having):
+        holders = sa.select(RP.c.root_provider_id.label("root")).distinct()
+        if trees.trait_ids:
+            holders = (holders.join(RPT, RPT.c.resource_provider_id == RP.c.id)
+                       .where(RPT.c.trait_id.in_(sorted(trees.trait_ids))))
+        else:
+            assert trees.room is not None
+            rc_id, amount = trees.room
+            holders = (holders.join(INV, INV.c.resource_provider_id == RP.c.id)
+                       .where(INV.c.resource_class_id == rc_id, capacity_clause(INV, amount)))
+        roots = (holders.where(RP.c.root_provider_id > trees.after)
+                 .order_by(RP.c.root_provider_id).limit(trees.count).subquery())
+        return query.join(roots, roots.c.root == RP.c.root_provider_id)
+    assert len(trees) <= CHUNK, "a list of trees is one IN (...)"
+    return query.where(next(_among(conn, RP.c.root_provider_id, trees)))
+
+
+def _fits(amounts: Mapping[int, int]) -> ColumnElement[int]:
+    """1 when an inventory can take the amount `amounts` asks of its class, else 0."""
+    if not amounts:
+        return sa.literal(0)
+    return sa.case((sa.or_(*(sa.and_(INV.c.resource_class_id == rc_id, capacity_clause(INV, amount))
+                             for rc_id, amount in amounts.items())), 1), else_=0)
+
+
+def tree_rows(conn: Connection, trees: Trees,
+              flags: Sequence[Mapping[int, int]] = ()) -> list[TreeRow]:
+    """Every provider of `trees` with each of its inventories, in provider
+    order, with a flag per mapping of `flags` (see TreeRow)."""
+    query = (sa.select(*_SHAPE, *_INVENTORY, *(_fits(amounts) for amounts in flags))
+             .select_from(RP.outerjoin(INV, INV.c.resource_provider_id == RP.c.id)))
+    return list(conn.execute(_in_trees(conn, query, trees).order_by(RP.c.id)).all())
 
 
 def trees_of(conn: Connection, root_ids: Collection[int]) -> list[ShapeRow]:
     """Every provider of the trees of `root_ids`."""
     return _rows(conn, sa.select(*_SHAPE), RP.c.root_provider_id, root_ids)
+
+
+def trait_rows(conn: Connection, roots: tuple[int, int] | Collection[int]
+               ) -> list[tuple[int, int, str]]:
+    """(provider, trait id, trait name) of every trait of the providers in
+    the trees of `roots` (a range of root ids, both ends included, or root
+    ids), each provider's in trait id order."""
+    query = (sa.select(RPT.c.resource_provider_id, RPT.c.trait_id, traits.c.name)
+             .select_from(RPT.join(RP, RP.c.id == RPT.c.resource_provider_id)
+                          .join(traits, traits.c.id == RPT.c.trait_id))
+             .order_by(RPT.c.trait_id))
+    if isinstance(roots, tuple):
+        return list(conn.execute(query.where(RP.c.root_provider_id.between(*roots))).all())
+    return _rows(conn, query, RP.c.root_provider_id, roots)
 
 
 def providers_and_roots(conn: Connection, include: Collection[int],
@@ -255,15 +326,15 @@ def traits_in(conn: Connection, trait_ids: Collection[int], scope: Scope) -> dic
 
 def with_capacity(conn: Connection, amounts: Mapping[int, int], scope: Scope, *,
                   provider_traits: Sequence[Collection[int]] = (),
-                  tree_traits: Sequence[Collection[int]] = ()) -> list[SlotRow]:
+                  tree_traits: Sequence[Collection[int]] = ()) -> list[TreeRow]:
     """The inventories (of providers in `scope`) that can take the amount
-    asked of their class, in one query, in provider order; only of providers
-    with a trait of each set of `provider_traits`, and (without a scope) in
-    trees with a trait of each set of `tree_traits` somewhere. Without a
-    scope each row ends with the provider's root."""
-    columns = [INV.c.resource_class_id, INV.c.resource_provider_id, INV.c.total,
-               INV.c.reserved, INV.c.allocation_ratio, INV.c.used, INV.c.max_unit]
-    query = (sa.select(*columns)
+    asked of their class, in one query, in provider order (as TreeRows
+    without parents and uuids); only of providers with a trait of each set
+    of `provider_traits`, in trees with a trait of each set of `tree_traits`
+    somewhere."""
+    query = (sa.select(INV.c.resource_provider_id, sa.null(), RP.c.root_provider_id, sa.null(),
+                       *_INVENTORY)
+             .select_from(INV.join(RP, RP.c.id == INV.c.resource_provider_id))
              # The plain IN lets the planner use (provider, class) index
              # lookups whatever its row estimates; the OR alone does not.
              .where(INV.c.resource_class_id.in_(sorted(amounts)))
@@ -273,40 +344,12 @@ def with_capacity(conn: Connection, amounts: Mapping[int, int], scope: Scope, *,
     for any_of in provider_traits:
         query = query.where(INV.c.resource_provider_id.in_(
             sa.select(RPT.c.resource_provider_id).where(RPT.c.trait_id.in_(sorted(any_of)))))
-    if scope is None:
-        query = query.add_columns(RP.c.root_provider_id).select_from(
-            INV.join(RP, RP.c.id == INV.c.resource_provider_id))
-        member = RP.alias("member")
-        for any_of in tree_traits:
-            query = query.where(RP.c.root_provider_id.in_(
-                sa.select(member.c.root_provider_id)
-                .join(RPT, RPT.c.resource_provider_id == member.c.id)
-                .where(RPT.c.trait_id.in_(sorted(any_of)))))
-    else:
-        assert not tree_traits, "a scope is filtered by tree traits beforehand"
+    member = RP.alias("member")
+    for any_of in tree_traits:
+        query = query.where(RP.c.root_provider_id.in_(
+            sa.select(member.c.root_provider_id)
+            .join(RPT, RPT.c.resource_provider_id == member.c.id)
+            .where(RPT.c.trait_id.in_(sorted(any_of)))))
     # Chunks of a scope come in id order, so the rows do too.
     return _rows(conn, query.order_by(INV.c.resource_provider_id), INV.c.resource_provider_id,
                  scope)
-
-
-# -- what the answer summarises -----------------------------------------------------
-
-# (provider, class name, total, reserved, allocation ratio, used)
-HoldingRow = tuple[int, str, int, int, float, int]
-
-
-def holdings(conn: Connection, rp_ids: Collection[int]) -> list[HoldingRow]:
-    """Every inventory of the providers of `rp_ids`, each provider's in class order."""
-    query = (sa.select(INV.c.resource_provider_id, resource_classes.c.name, INV.c.total,
-                       INV.c.reserved, INV.c.allocation_ratio, INV.c.used)
-             .join(resource_classes, resource_classes.c.id == INV.c.resource_class_id)
-             .order_by(INV.c.resource_provider_id, INV.c.resource_class_id))
-    return _rows(conn, query, INV.c.resource_provider_id, rp_ids)
-
-
-def trait_names(conn: Connection, rp_ids: Collection[int]) -> list[tuple[int, str]]:
-    """(provider, trait name) of every trait of the providers of `rp_ids`, each
-    provider's in trait id order (a provider's rows are all in one chunk)."""
-    query = (sa.select(RPT.c.resource_provider_id, traits.c.name)
-             .join(traits, traits.c.id == RPT.c.trait_id).order_by(RPT.c.trait_id))
-    return _rows(conn, query, RPT.c.resource_provider_id, rp_ids)

@@ -121,7 +121,7 @@ def _render_requests(req: Request, found: candidates.Found,
                      uuids: dict[int, str]) -> list[dict[str, Any]]:
     names = found.class_names
     as_dict, with_mappings = want(req, "1.12"), want(req, "1.34")
-    # One dict per distinct (class, amount) set: many candidates ask alike,
+    # One dict per distinct (class, amount) list: many candidates ask alike,
     # and the JSON of a shared dict is the same as of copies.
     shared: dict[tuple[tuple[int, int], ...], dict[str, int]] = {}
     out: list[dict[str, Any]] = []
@@ -146,7 +146,7 @@ def _render_requests(req: Request, found: candidates.Found,
         request: dict[str, Any] = {"allocations": {uuid: {"resources": res}
                                                    for uuid, res in allocations.items()}}
         if with_mappings:
-            request["mappings"] = {suffix: sorted(uuids[rp] for rp in rps)
+            request["mappings"] = {suffix: sorted([uuids[rp] for rp in rps])
                                    for suffix, rps in candidate.mappings.items()}
         out.append(request)
     return out
@@ -154,24 +154,31 @@ def _render_requests(req: Request, found: candidates.Found,
 
 def _render_summaries(req: Request, found: candidates.Found, uuids: dict[int, str],
                       requested: set[str]) -> dict[str, Any]:
-    """Straight from the rows: a summary per provider, then its inventories
-    and traits added in."""
+    """Straight from the rows (each provider's come together): a summary
+    per provider, with its inventories, then the traits added in."""
     every_class, with_traits, nested = want(req, "1.27"), want(req, "1.17"), want(req, "1.29")
+    names = found.class_names
     summaries: dict[str, Any] = {}
     by_id: dict[int, dict[str, Any]] = {}
-    for rp_id, parent_id, root_id, uuid in found.providers:
-        summary: dict[str, Any] = {"resources": {}}
-        if with_traits:
-            summary["traits"] = []
-        if nested:
-            summary["parent_provider_uuid"] = uuids.get(parent_id) if parent_id else None
-            summary["root_provider_uuid"] = uuids.get(root_id)
-        summaries[uuid] = by_id[rp_id] = summary
-    for rp_id, name, total, reserved, ratio, used in found.holdings:
-        if every_class or name in requested:
-            by_id[rp_id]["resources"][name] = {"capacity": int((total - reserved) * ratio),
-                                               "used": used}
-    for rp_id, name in found.traits:
+    resources: dict[str, Any] = {}
+    last = None
+    for row in found.providers:
+        rp_id = row[0]
+        if rp_id != last:
+            last = rp_id
+            resources = {}
+            summary: dict[str, Any] = {"resources": resources}
+            if with_traits:
+                summary["traits"] = []
+            if nested:
+                summary["parent_provider_uuid"] = uuids.get(row[1]) if row[1] else None
+                summary["root_provider_uuid"] = uuids.get(row[2])
+            summaries[row[3]] = by_id[rp_id] = summary
+        if row[4] is not None:
+            name = names[row[4]]
+            if every_class or name in requested:
+                resources[name] = {"capacity": int((row[5] - row[6]) * row[7]), "used": row[8]}
+    for rp_id, _, name in found.traits:
         by_id[rp_id]["traits"].append(name)
     return summaries
 
