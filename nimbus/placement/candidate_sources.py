@@ -80,7 +80,7 @@ class SliceSource:
     any. Answers about aggregates still come from the database."""
 
     def __init__(self, conn: Connection, rows: list[TreeRow], flags: dict[str, int],
-                 traits: list[tuple[int, int, str]] | None):
+                 traits: list[cdb.TraitRow] | None):
         self.conn = conn
         self.rows = rows
         self.flags = flags  # group suffix -> its flag's index among the flags

@@ -79,13 +79,13 @@ class Trees:
                     return cdb.Having(0, 0, room=(rc_id, amount))
         return None
 
-    def read_slices(self, enough: int, groups: list[Resolved],
-                driver: cdb.Having | None) -> Iterator[SliceSource]:
+    def read_slices(self, enough: int, groups: list[Resolved], driver: cdb.Having | None,
+                    with_traits: bool) -> Iterator[SliceSource]:
         """The trees, a slice at a time in root order, each read whole (with
-        a capacity flag per group, and traits when the request names any)
-        and sized from what the earlier ones gave: only the trees of the
-        anchors, when root_required named them, or those the `driver` says
-        can hold a candidate."""
+        a capacity flag per group, and traits `with_traits`) and sized from
+        what the earlier ones gave: only the trees of the anchors, when
+        root_required named them, or those the `driver` says can hold a
+        candidate."""
         anchors = sorted(self.anchor_roots) if self.anchor_roots is not None else None
         flags = {rg.suffix: index for index, rg in enumerate(groups)}
         amounts = [rg.resources for rg in groups]
@@ -100,14 +100,10 @@ class Trees:
                 trees = dataclasses.replace(driver, after=after, count=count)
             else:
                 trees = cdb.Walk(after, count)
-            rows = cdb.tree_rows(self.conn, trees, amounts)
+            rows, traits = cdb.tree_rows(self.conn, trees, amounts, with_traits)
             roots = sorted({row[2] for row in rows})
             if rows:
-                traits = None
-                if self.request_traits:
-                    traits = cdb.trait_rows(self.conn, (after + 1, roots[-1])
-                                            if isinstance(trees, cdb.Walk) else roots)
-                source = SliceSource(self.conn, rows, flags, traits)
+                source = SliceSource(self.conn, rows, flags, traits if with_traits else None)
                 self.learn(source.shape)
                 self.slices.append(source)
                 yield source
@@ -120,7 +116,7 @@ class Trees:
     # -- the answer -----------------------------------------------------------
 
     def summary(self, roots: set[int], with_traits: bool
-                ) -> tuple[list[cdb.TreeRow], list[tuple[int, int, str]]]:
+                ) -> tuple[list[cdb.TreeRow], list[cdb.TraitRow]]:
         """Every provider of the trees of `roots` with its inventories (as
         TreeRows, in provider order) and its traits (when `with_traits`):
         a search in slices has read them already."""
@@ -137,12 +133,12 @@ class Trees:
         rows = []
         ordered = sorted(roots)
         for start in range(0, len(ordered), cdb.CHUNK):
-            rows.extend(cdb.tree_rows(self.conn, ordered[start:start + cdb.CHUNK]))
+            rows.extend(cdb.tree_rows(self.conn, ordered[start:start + cdb.CHUNK])[0])
         rows.sort(key=_first)
         self.root_of.update((row[0], row[2]) for row in rows)
         return rows, self._trait_rows(roots) if with_traits else []
 
-    def _trait_rows(self, roots: set[int]) -> list[tuple[int, int, str]]:
+    def _trait_rows(self, roots: set[int]) -> list[cdb.TraitRow]:
         """The traits of the providers of the trees of `roots`: asked by root
         id range when the ids are dense (as a slice's are), else by id."""
         low, high = min(roots), max(roots)

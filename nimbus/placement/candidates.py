@@ -84,6 +84,7 @@ class _Search(Merger):
         self._traits: dict[int, set[int]] = {}
         self.class_names: dict[int, str] = {}
         self.source: Source = DbSource(conn)
+        self.with_traits = True  # whether the summaries show traits
 
     # -- names ------------------------------------------------------------
 
@@ -394,7 +395,8 @@ class _Search(Merger):
         # others need to look. Combined in request order all the same.
         order = sorted(groups, key=lambda rg: not rg.group.granular)
         sources: Iterable[Source] = (
-            self.read_slices(enough, groups, self.driver(order, self.names.class_ids))
+            self.read_slices(enough, groups, self.driver(order, self.names.class_ids),
+                             bool(self.request_traits) or self.with_traits)
             if sliced else [self.source])
         for source in sources:
             self.source = source
@@ -477,6 +479,7 @@ def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
     """
     names = cdb.lookup(conn, *_names(groups, wide))
     search = _Search(conn, wide, settings, nested_aware, names)
+    search.with_traits = with_traits
     class_names = {rc_id: name for name, rc_id in names.class_ids.items()}
     nothing = Found([], [], [], class_names)
     if wide.root_required or wide.root_forbidden:

@@ -51,6 +51,8 @@ ShapeRow = tuple[int, int | None, int, str]
 TreeRow = tuple[Any, ...]
 PROVIDER, PARENT, ROOT, UUID, CLASS, TOTAL, RESERVED, RATIO, USED, MAX_UNIT = range(10)
 FLAGS = 10
+# A provider's trait: (provider, trait id, trait name).
+TraitRow = tuple[int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,13 +210,33 @@ def _fits(amounts: Mapping[int, int]) -> ColumnElement[int]:
                              for rc_id, amount in amounts.items())), 1), else_=0)
 
 
-def tree_rows(conn: Connection, trees: Trees,
-              flags: Sequence[Mapping[int, int]] = ()) -> list[TreeRow]:
+def tree_rows(conn: Connection, trees: Trees, flags: Sequence[Mapping[int, int]] = (),
+              with_traits: bool = False) -> tuple[list[TreeRow], list[TraitRow]]:
     """Every provider of `trees` with each of its inventories, in provider
-    order, with a flag per mapping of `flags` (see TreeRow)."""
-    query = (sa.select(*_SHAPE, *_INVENTORY, *(_fits(amounts) for amounts in flags))
-             .select_from(RP.outerjoin(INV, INV.c.resource_provider_id == RP.c.id)))
-    return list(conn.execute(_in_trees(conn, query, trees).order_by(RP.c.id)).all())
+    order, with a flag per mapping of `flags` (see TreeRow); and, when
+    `with_traits`, the traits of those providers, in the same round trip."""
+    inventory = _in_trees(conn, sa.select(
+        *_SHAPE, *_INVENTORY, *(_fits(amounts) for amounts in flags),
+        sa.cast(sa.null(), sa.Integer).label("trait_id"),
+        sa.cast(sa.null(), sa.String).label("trait_name"))
+        .select_from(RP.outerjoin(INV, INV.c.resource_provider_id == RP.c.id)), trees)
+    if not with_traits:
+        return list(conn.execute(inventory.order_by(RP.c.id)).all()), []
+    nothing = [sa.cast(sa.null(), column.type) for column in _INVENTORY]
+    held = _in_trees(conn, sa.select(
+        *_SHAPE, *nothing, *(sa.cast(sa.null(), sa.Integer) for _ in flags),
+        RPT.c.trait_id, traits.c.name)
+        .select_from(RP.join(RPT, RPT.c.resource_provider_id == RP.c.id)
+                     .join(traits, traits.c.id == RPT.c.trait_id)), trees)
+    rows: list[TreeRow] = []
+    trait_list: list[TraitRow] = []
+    mark = FLAGS + len(flags)  # where the trait columns start
+    for row in conn.execute(sa.union_all(inventory, held).order_by("id", "trait_id")).all():
+        if row[mark] is None:
+            rows.append(row)
+        else:
+            trait_list.append((row[0], row[mark], row[mark + 1]))
+    return rows, trait_list
 
 
 def trees_of(conn: Connection, root_ids: Collection[int]) -> list[ShapeRow]:
@@ -222,8 +244,7 @@ def trees_of(conn: Connection, root_ids: Collection[int]) -> list[ShapeRow]:
     return _rows(conn, sa.select(*_SHAPE), RP.c.root_provider_id, root_ids)
 
 
-def trait_rows(conn: Connection, roots: tuple[int, int] | Collection[int]
-               ) -> list[tuple[int, int, str]]:
+def trait_rows(conn: Connection, roots: tuple[int, int] | Collection[int]) -> list[TraitRow]:
     """(provider, trait id, trait name) of every trait of the providers in
     the trees of `roots` (a range of root ids, both ends included, or root
     ids), each provider's in trait id order."""
