@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -100,12 +100,84 @@ class _Plan:
     attributes: dict[str, tuple[int, int, int | None]] = field(default_factory=dict)
 
 
+class _Held(NamedTuple):
+    """An allocation a consumer holds before the write."""
+
+    consumer_id: int
+    resource_provider_id: int
+    resource_class_id: int
+    used: int
+    provider_generation: int
+
+
+@dataclass
+class _Snapshot:
+    """What the write reads before it changes anything, in one round trip."""
+
+    consumers: dict[str, Consumer] = field(default_factory=dict)  # those that exist
+    providers: dict[str, Any] = field(default_factory=dict)  # uuid -> (id, uuid, generation)
+    class_ids: dict[str, int] = field(default_factory=dict)  # of the names found
+    held: list[_Held] = field(default_factory=list)  # by the consumers that exist
+
+
+# The snapshot query's columns after its tag, by type; each part fills some.
+_SLOTS = (sa.Integer, sa.String, sa.Integer, sa.Integer, sa.Integer, sa.Integer,
+          sa.String, sa.String, sa.String)
+
+
+def _part(tag: int, query: sa.Select[Any]) -> sa.Select[Any]:
+    """`query` tagged, its columns padded with NULLs to the snapshot's."""
+    width = len(query.selected_columns)
+    return query.with_only_columns(
+        sa.literal(tag), *query.selected_columns,
+        *(sa.cast(sa.null(), kind) for kind in _SLOTS[width:]), maintain_column_froms=True)
+
+
+def _snapshot(conn: Connection, requests: Sequence[ConsumerRequest]) -> _Snapshot:
+    """The consumers, providers and classes `requests` name, and what those
+    consumers hold (with its providers' generations)."""
+    uuids = [r.uuid for r in requests]
+    parts = [_part(0, consumer_db.select_many(uuids)),
+             _part(3, sa.select(ALLOC.c.consumer_id, sa.cast(sa.null(), sa.String),
+                                ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
+                                ALLOC.c.used, RP.c.generation)
+                   .select_from(ALLOC.join(consumers_table,
+                                           consumers_table.c.id == ALLOC.c.consumer_id)
+                                .join(RP, RP.c.id == ALLOC.c.resource_provider_id))
+                   .where(consumers_table.c.uuid.in_(sorted(set(uuids)))))]
+    rp_uuids = sorted({rp for r in requests for rp in r.allocations})
+    if rp_uuids:
+        parts.append(_part(1, sa.select(RP.c.id, RP.c.uuid, RP.c.generation)
+                           .where(RP.c.uuid.in_(rp_uuids))))
+    names = sorted({rc for r in requests for res in r.allocations.values() for rc in res})
+    if names:
+        parts.append(_part(2, sa.select(resource_classes.RC.c.id, resource_classes.RC.c.name)
+                           .where(resource_classes.RC.c.name.in_(names))))
+    found = _Snapshot()
+    for row in conn.execute(sa.union_all(*parts)).all():
+        tag, values = row[0], row[1:]
+        if tag == 0:
+            found.consumers[values[1]] = consumer_db.from_row(values)
+        elif tag == 1:
+            found.providers[values[1]] = _ProviderRow(values[0], values[1], values[2])
+        elif tag == 2:
+            found.class_ids[values[1]] = values[0]
+        else:
+            found.held.append(_Held(values[0], values[2], values[3], values[4], values[5]))
+    return found
+
+
+class _ProviderRow(NamedTuple):
+    id: int
+    uuid: str
+    generation: int
+
+
 def _ensure_consumers(conn: Connection, requests: Sequence[ConsumerRequest],
-                      check_generation: bool) -> _Plan:
+                      existing: dict[str, Consumer], check_generation: bool) -> _Plan:
     """The consumers of `requests`, created if new: at generation 1, which
     is where the write leaves them (it bumps only those that existed)."""
     plan = _Plan()
-    existing = consumer_db.get_many(conn, [r.uuid for r in requests])
     for req in requests:
         project = consumer_db.project_id(conn, req.project)
         user = consumer_db.user_id(conn, req.user)
@@ -127,6 +199,14 @@ def _ensure_consumers(conn: Connection, requests: Sequence[ConsumerRequest],
     return plan
 
 
+def _class_ids(found: dict[str, int], names: set[str]) -> dict[str, int]:
+    """As resource_classes.ids: ResourceClassNotFound names the first unknown."""
+    for name in sorted(names):
+        if name not in found:
+            raise exc.ResourceClassNotFound(name=name)
+    return found
+
+
 def replace(conn: Connection, requests: Sequence[ConsumerRequest],
             check_generation: bool) -> None:
     """Replace the allocations of every consumer in `requests`.
@@ -135,35 +215,54 @@ def replace(conn: Connection, requests: Sequence[ConsumerRequest],
         InvalidInventory (and its capacity/constraint subclasses),
         ConcurrentUpdateDetected:
     """
-    plan = _ensure_consumers(conn, requests, check_generation)
-    wanted_rps = sorted({rp for r in requests for rp in r.allocations})
-    rp_rows = {row.uuid: row for row in conn.execute(
-        sa.select(RP.c.id, RP.c.uuid, RP.c.generation).where(RP.c.uuid.in_(wanted_rps)))
-        } if wanted_rps else {}
+    snapshot = _snapshot(conn, requests)
+    plan = _ensure_consumers(conn, requests, snapshot.consumers, check_generation)
+    rp_rows = snapshot.providers
     for rp_uuid in dict.fromkeys(rp for r in requests for rp in r.allocations):
         if rp_uuid not in rp_rows:  # the first missing in the request, as upstream
             raise ProviderMissing(rp_uuid)
-    rc_ids = resource_classes.ids(conn, {rc for r in requests for res in r.allocations.values()
-                                         for rc in res})
-    consumer_ids = [c.id for c in plan.consumers.values()]
-    # Consumers created just now hold nothing yet.
-    old = conn.execute(sa.select(ALLOC.c.consumer_id, ALLOC.c.resource_provider_id,
-                                 ALLOC.c.resource_class_id, ALLOC.c.used)
-                       .where(ALLOC.c.consumer_id.in_(consumer_ids))
-                       ).all() if len(plan.created) < len(plan.consumers) else []
+    rc_ids = _class_ids(snapshot.class_ids, {rc for r in requests
+                                             for res in r.allocations.values() for rc in res})
+    old = snapshot.held  # consumers created just now hold nothing yet
     delta: dict[tuple[int, int], int] = {}
     for row in old:
         key = (row.resource_provider_id, row.resource_class_id)
         delta[key] = delta.get(key, 0) - int(row.used)
     held = {key: -change for key, change in delta.items()}  # what the consumers had
-    touched_rps: dict[int, int] = {}  # id -> generation read
     # As upstream, emptying a consumer counts as writing zeros to the
     # providers it held: their generations move too.
     emptied = {plan.consumers[r.uuid].id for r in requests if not r.allocations}
-    released = sorted({row.resource_provider_id for row in old if row.consumer_id in emptied})
-    if released:
-        touched_rps.update((row.id, row.generation) for row in conn.execute(
-            sa.select(RP.c.id, RP.c.generation).where(RP.c.id.in_(released))))
+    touched_rps = {row.resource_provider_id: row.provider_generation  # id -> generation read
+                   for row in old if row.consumer_id in emptied}
+    new_rows = _new_rows(requests, plan, rp_rows, rc_ids, delta, touched_rps)
+    # As upstream, a consumer emptied in the same request lists its old
+    # allocations (at zero) among those checked, so their providers and
+    # classes count when deciding which providers lack any inventory.
+    released_keys = {(row.resource_provider_id, row.resource_class_id)
+                     for row in old if row.consumer_id in emptied}
+    _check_and_apply(conn, requests, rp_rows, rc_ids, delta, held, released_keys)
+    if old:
+        conn.execute(sa.delete(ALLOC).where(
+            ALLOC.c.consumer_id.in_([c.id for c in plan.consumers.values()])))
+    if new_rows:
+        conn.execute(sa.insert(ALLOC), new_rows)
+    for rp_id, generation in sorted(touched_rps.items()):
+        providers.bump_generation(conn, rp_id, generation)
+    for uuid, consumer in plan.consumers.items():
+        if uuid in plan.created:
+            continue
+        project, user, type_id = plan.attributes[uuid]
+        consumer_db.update_attributes(conn, consumer, project, user, type_id)
+        consumer_db.bump_generation(conn, consumer)
+    if emptied:
+        consumer_db.delete_if_unused(conn, sorted(emptied))
+
+
+def _new_rows(requests: Sequence[ConsumerRequest], plan: _Plan, rp_rows: Mapping[str, Any],
+              rc_ids: Mapping[str, int], delta: dict[tuple[int, int], int],
+              touched_rps: dict[int, int]) -> list[dict[str, object]]:
+    """The allocation rows to insert; adds them to `delta` and their
+    providers (with the generation read) to `touched_rps`."""
     new_rows: list[dict[str, object]] = []
     now = utcnow()
     for req in requests:
@@ -177,26 +276,7 @@ def replace(conn: Connection, requests: Sequence[ConsumerRequest],
                 new_rows.append({"resource_provider_id": rp.id, "consumer_id": consumer.id,
                                  "resource_class_id": rc_ids[rc], "used": amount,
                                  "created_at": now, "updated_at": now})
-    # As upstream, a consumer emptied in the same request lists its old
-    # allocations (at zero) among those checked, so their providers and
-    # classes count when deciding which providers lack any inventory.
-    released_keys = {(row.resource_provider_id, row.resource_class_id)
-                     for row in old if row.consumer_id in emptied}
-    _check_and_apply(conn, requests, rp_rows, rc_ids, delta, held, released_keys)
-    if old:
-        conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_ids)))
-    if new_rows:
-        conn.execute(sa.insert(ALLOC), new_rows)
-    for rp_id, generation in sorted(touched_rps.items()):
-        providers.bump_generation(conn, rp_id, generation)
-    for uuid, consumer in plan.consumers.items():
-        if uuid in plan.created:
-            continue
-        project, user, type_id = plan.attributes[uuid]
-        consumer_db.update_attributes(conn, consumer, project, user, type_id)
-        consumer_db.bump_generation(conn, consumer)
-    if emptied:
-        consumer_db.delete_if_unused(conn, sorted(emptied))
+    return new_rows
 
 
 def _check(requests: Sequence[ConsumerRequest], rp_rows: Mapping[str, Any],

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -76,19 +77,28 @@ _U = users.alias("u")
 _T = consumer_types.alias("t")
 
 
+def select_many(uuids: Iterable[str]) -> sa.Select[Any]:
+    """The consumers of `uuids`: (id, uuid, generation, project id, user id,
+    consumer type id, project, user, consumer type), for `from_row`."""
+    return (sa.select(consumers.c.id, consumers.c.uuid, consumers.c.generation,
+                      consumers.c.project_id, consumers.c.user_id, consumers.c.consumer_type_id,
+                      _P.c.external_id, _U.c.external_id, _T.c.name)
+            .select_from(consumers.join(_P, _P.c.id == consumers.c.project_id)
+                         .join(_U, _U.c.id == consumers.c.user_id)
+                         .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id))
+            .where(consumers.c.uuid.in_(sorted(set(uuids)))))
+
+
+def from_row(row: Sequence[Any]) -> Consumer:
+    """A consumer from a row of `select_many`'s columns (after any leading ones)."""
+    return Consumer(row[0], row[1], row[3], row[4], row[6], row[7], row[5], row[8], row[2])
+
+
 def get_many(conn: Connection, uuids: Iterable[str]) -> dict[str, Consumer]:
     wanted = sorted(set(uuids))
     if not wanted:
         return {}
-    rows = conn.execute(
-        sa.select(consumers, _P.c.external_id.label("project"), _U.c.external_id.label("user"),
-                  _T.c.name.label("type_name"))
-        .select_from(consumers.join(_P, _P.c.id == consumers.c.project_id)
-                     .join(_U, _U.c.id == consumers.c.user_id)
-                     .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id))
-        .where(consumers.c.uuid.in_(wanted)))
-    return {r.uuid: Consumer(r.id, r.uuid, r.project_id, r.user_id, r.project, r.user,
-                             r.consumer_type_id, r.type_name, r.generation) for r in rows}
+    return {row[1]: from_row(row) for row in conn.execute(select_many(wanted))}
 
 
 def create(conn: Connection, uuid: str, project: tuple[int, str], user: tuple[int, str],
