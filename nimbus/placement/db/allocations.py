@@ -10,6 +10,7 @@ requests racing for the last units cannot both succeed, on any backend.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 from nimbus.common.db.types import utcnow
 from nimbus.placement import exceptions as exc
 from nimbus.placement.db import consumers as consumer_db
-from nimbus.placement.db import providers, resource_classes
+from nimbus.placement.db import providers, resource_classes, statements
 from nimbus.placement.db.consumers import Consumer
 from nimbus.placement.db.models import allocations, inventories
 from nimbus.placement.db.models import consumers as consumers_table
@@ -133,37 +134,49 @@ def _part(tag: int, query: sa.Select[Any]) -> sa.Select[Any]:
         *(sa.cast(sa.null(), kind) for kind in _SLOTS[width:]), maintain_column_froms=True)
 
 
-def _snapshot(conn: Connection, requests: Sequence[ConsumerRequest]) -> _Snapshot:
-    """The consumers, providers and classes `requests` name, and what those
-    consumers hold (with its providers' generations)."""
-    uuids = [r.uuid for r in requests]
-    parts = [_part(0, consumer_db.select_many(uuids)),
+def _snapshot_statement(providers_named: bool, classes_named: bool) -> sa.Executable:
+    in_list = functools.partial(sa.bindparam, expanding=True)
+    parts = [_part(0, consumer_db.select_many().where(
+                 consumers_table.c.uuid.in_(in_list("consumer_uuids")))),
              _part(3, sa.select(ALLOC.c.consumer_id, sa.cast(sa.null(), sa.String),
                                 ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
                                 ALLOC.c.used, RP.c.generation)
                    .select_from(ALLOC.join(consumers_table,
                                            consumers_table.c.id == ALLOC.c.consumer_id)
                                 .join(RP, RP.c.id == ALLOC.c.resource_provider_id))
-                   .where(consumers_table.c.uuid.in_(sorted(set(uuids)))))]
-    rp_uuids = sorted({rp for r in requests for rp in r.allocations})
-    if rp_uuids:
+                   .where(consumers_table.c.uuid.in_(in_list("consumer_uuids"))))]
+    if providers_named:
         parts.append(_part(1, sa.select(RP.c.id, RP.c.uuid, RP.c.generation)
-                           .where(RP.c.uuid.in_(rp_uuids))))
-    names = sorted({rc for r in requests for res in r.allocations.values() for rc in res})
-    if names:
+                           .where(RP.c.uuid.in_(in_list("provider_uuids")))))
+    if classes_named:
         parts.append(_part(2, sa.select(resource_classes.RC.c.id, resource_classes.RC.c.name)
-                           .where(resource_classes.RC.c.name.in_(names))))
+                           .where(resource_classes.RC.c.name.in_(in_list("class_names")))))
+    return sa.union_all(*parts)
+
+
+def _snapshot(conn: Connection, requests: Sequence[ConsumerRequest]) -> _Snapshot:
+    """The consumers, providers and classes `requests` name, and what those
+    consumers hold (with its providers' generations)."""
+    values: dict[str, list[str]] = {
+        "consumer_uuids": sorted({r.uuid for r in requests}),
+        "provider_uuids": sorted({rp for r in requests for rp in r.allocations}),
+        "class_names": sorted({rc for r in requests for res in r.allocations.values()
+                               for rc in res})}
+    shape = (bool(values["provider_uuids"]), bool(values["class_names"]))
+    statement = statements.cached(("allocation snapshot", *shape),
+                                  lambda: _snapshot_statement(*shape))
     found = _Snapshot()
-    for row in conn.execute(sa.union_all(*parts)).all():
-        tag, values = row[0], row[1:]
+    for row in conn.execute(statement, {key: v for key, v in values.items()
+                                        if v or key == "consumer_uuids"}).all():
+        tag, columns = row[0], row[1:]
         if tag == 0:
-            found.consumers[values[1]] = consumer_db.from_row(values)
+            found.consumers[columns[1]] = consumer_db.from_row(columns)
         elif tag == 1:
-            found.providers[values[1]] = _ProviderRow(values[0], values[1], values[2])
+            found.providers[columns[1]] = _ProviderRow(columns[0], columns[1], columns[2])
         elif tag == 2:
-            found.class_ids[values[1]] = values[0]
+            found.class_ids[columns[1]] = columns[0]
         else:
-            found.held.append(_Held(values[0], values[2], values[3], values[4], values[5]))
+            found.held.append(_Held(columns[0], columns[2], columns[3], columns[4], columns[5]))
     return found
 
 
@@ -327,12 +340,9 @@ def _check_and_apply(conn: Connection, requests: Sequence[ConsumerRequest],
     # The inventories concerned, locked in a fixed order (no deadlocks
     # between concurrent writers; SQLite writers are serialised anyway):
     # what is checked below is what the UPDATEs change.
-    rows = conn.execute(
-        sa.select(INV).where(
-            INV.c.resource_provider_id.in_(sorted(asked_rps | {rp for rp, _ in delta})),
-            INV.c.resource_class_id.in_(sorted(asked_rcs | {rc for _, rc in delta})))
-        .order_by(INV.c.resource_provider_id, INV.c.resource_class_id)
-        .with_for_update()).all() if delta or asked_rps else []
+    rows = conn.execute(statements.cached(("inventories to change",), _locking_statement), {
+        "providers": sorted(asked_rps | {rp for rp, _ in delta}),
+        "classes": sorted(asked_rcs | {rc for _, rc in delta})}).all() if delta or asked_rps else []
     invs = {(r.resource_provider_id, r.resource_class_id): r for r in rows}
     # Providers with inventory of any class the request names, anywhere in it.
     checked_rcs = asked_rcs | {rc for _, rc in released_keys}
@@ -347,13 +357,38 @@ def _check_and_apply(conn: Connection, requests: Sequence[ConsumerRequest],
         if change and (rp_id, rc_id) in invs:
             changes.setdefault(rp_id, {})[rc_id] = change
     for rp_id, by_class in changes.items():  # one UPDATE per provider
-        amount = (sa.literal(next(iter(by_class.values()))) if len(by_class) == 1
-                  else sa.case(by_class, value=INV.c.resource_class_id))
-        result = conn.execute(sa.update(INV).where(
-            INV.c.resource_provider_id == rp_id, INV.c.resource_class_id.in_(sorted(by_class)))
-            .values(used=INV.c.used + amount))
+        values: dict[str, Any] = {"provider": rp_id, "classes": sorted(by_class)}
+        for n, (rc_id, change) in enumerate(by_class.items()):
+            values[f"class_{n}"], values[f"change_{n}"] = rc_id, change
+        shape = len(by_class)
+        result = conn.execute(statements.cached(("inventory change", shape),
+                                                functools.partial(_change_statement, shape)),
+                              values)
         if result.rowcount != len(by_class):  # the rows are locked: cannot happen
             raise exc.ConcurrentUpdateDetected()
+
+
+def _locking_statement() -> sa.Executable:
+    """The inventories of some providers and classes, locked in a fixed order
+    (no deadlocks between concurrent writers; SQLite serialises writers)."""
+    return (sa.select(INV).where(
+        INV.c.resource_provider_id.in_(sa.bindparam("providers", expanding=True)),
+        INV.c.resource_class_id.in_(sa.bindparam("classes", expanding=True)))
+        .order_by(INV.c.resource_provider_id, INV.c.resource_class_id).with_for_update())
+
+
+def _change_statement(classes: int) -> sa.Executable:
+    """Move `used` of `classes` inventories of one provider by their change."""
+    def change(n: int) -> sa.BindParameter[int]:
+        return sa.bindparam(f"change_{n}", type_=sa.Integer)
+
+    amount: sa.ColumnElement[int] = (change(0) if classes == 1 else sa.case(
+        *((INV.c.resource_class_id == sa.bindparam(f"class_{n}", type_=sa.Integer), change(n))
+          for n in range(classes))))
+    return sa.update(INV).where(
+        INV.c.resource_provider_id == sa.bindparam("provider", type_=sa.Integer),
+        INV.c.resource_class_id.in_(sa.bindparam("classes", expanding=True))
+    ).values(used=INV.c.used + amount)
 
 
 def delete_for_consumer(conn: Connection, uuid: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from nimbus.placement.db import statements
 from nimbus.placement.db.models import (
     inventories,
     placement_aggregates,
@@ -119,9 +120,7 @@ class Lookup:
     roots_by_uuid: dict[str, int] = field(default_factory=dict)  # of the uuids asked
 
 
-def lookup(conn: Connection, trait_names: Collection[str], uuids: Collection[str]) -> Lookup:
-    """Whether any provider has a parent, which share, every resource class,
-    the ids of traits and the roots of providers (by uuid)."""
+def _lookup_statement(traits_asked: bool, uuids: int) -> sa.Executable:
     name = sa.cast(sa.null(), sa.String)
     parts: list[sa.Select[Any]] = [
         sa.select(sa.literal(0), sa.select(RP.c.id).where(RP.c.parent_provider_id.is_not(None))
@@ -129,14 +128,26 @@ def lookup(conn: Connection, trait_names: Collection[str], uuids: Collection[str
         sa.select(sa.literal(1), RPT.c.resource_provider_id, name)
         .join(traits, traits.c.id == RPT.c.trait_id).where(traits.c.name == SHARING_TRAIT),
         sa.select(sa.literal(2), resource_classes.c.id, resource_classes.c.name)]
-    if trait_names:
+    if traits_asked:
         parts.append(sa.select(sa.literal(3), traits.c.id, traits.c.name)
-                     .where(traits.c.name.in_(sorted(trait_names))))
-    for uuid in sorted(uuids):  # each compared as the database compares strings
-        parts.append(sa.select(sa.literal(4), RP.c.root_provider_id, sa.literal(uuid, sa.String))
+                     .where(traits.c.name.in_(sa.bindparam("trait_names", expanding=True))))
+    for n in range(uuids):  # each compared as the database compares strings
+        uuid = sa.bindparam(f"uuid_{n}", type_=sa.String)
+        parts.append(sa.select(sa.literal(4), RP.c.root_provider_id, uuid)
                      .where(RP.c.uuid == uuid))
+    return sa.union_all(*parts)
+
+
+def lookup(conn: Connection, trait_names: Collection[str], uuids: Collection[str]) -> Lookup:
+    """Whether any provider has a parent, which share, every resource class,
+    the ids of traits and the roots of providers (by uuid)."""
+    statement = statements.cached(("lookup", bool(trait_names), len(uuids)),
+                                  lambda: _lookup_statement(bool(trait_names), len(uuids)))
+    values: dict[str, Any] = {f"uuid_{n}": uuid for n, uuid in enumerate(sorted(uuids))}
+    if trait_names:
+        values["trait_names"] = sorted(trait_names)
     found = Lookup()
-    for kind, value, text in conn.execute(sa.union_all(*parts)).all():
+    for kind, value, text in conn.execute(statement, values).all():
         if kind == 0:
             found.has_trees = value is not None
         elif kind == 1:
@@ -179,35 +190,77 @@ class Having:
 Trees = Walk | Having | Sequence[int]  # or the trees of these roots (at most CHUNK)
 
 
-def _in_trees(conn: Connection, query: sa.Select[Any], trees: Trees) -> sa.Select[Any]:
-    if isinstance(trees, Walk):
-        bound = (sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > trees.after)
-                 .order_by(RP.c.id).offset(trees.count - 1).limit(1).scalar_subquery())
-        return query.where(RP.c.root_provider_id > trees.after,
+def _param(name: str) -> sa.BindParameter[int]:
+    return sa.bindparam(name, type_=sa.Integer)
+
+
+def _in_trees(dialect: str, query: sa.Select[Any], kind: str) -> sa.Select[Any]:
+    """`query` limited to the trees of a slice of `kind` (see _tree_values)."""
+    if kind == "walk":
+        bound = (sa.select(RP.c.id).where(RP.c.parent_provider_id.is_(None), RP.c.id > _param("after"))
+                 .order_by(RP.c.id).offset(_param("offset")).limit(1).scalar_subquery())
+        return query.where(RP.c.root_provider_id > _param("after"),
                            RP.c.root_provider_id <= sa.func.coalesce(bound, _NO_ID))
-    if isinstance(trees, Having):
+    if kind in ("traits", "room"):
         holders = sa.select(RP.c.root_provider_id.label("root")).distinct()
-        if trees.trait_ids:
+        if kind == "traits":
             holders = (holders.join(RPT, RPT.c.resource_provider_id == RP.c.id)
-                       .where(RPT.c.trait_id.in_(sorted(trees.trait_ids))))
+                       .where(RPT.c.trait_id.in_(sa.bindparam("trait_ids", expanding=True))))
         else:
-            assert trees.room is not None
-            rc_id, amount = trees.room
             holders = (holders.join(INV, INV.c.resource_provider_id == RP.c.id)
-                       .where(INV.c.resource_class_id == rc_id, capacity_clause(INV, amount)))
-        roots = (holders.where(RP.c.root_provider_id > trees.after)
-                 .order_by(RP.c.root_provider_id).limit(trees.count).subquery())
+                       .where(INV.c.resource_class_id == _param("room_class"),
+                              capacity_clause(INV, _param("room_amount"))))
+        roots = (holders.where(RP.c.root_provider_id > _param("after"))
+                 .order_by(RP.c.root_provider_id).limit(_param("count")).subquery())
         return query.join(roots, roots.c.root == RP.c.root_provider_id)
+    if dialect == "postgresql":  # as _among does
+        return query.where(RP.c.root_provider_id.between(_param("low"), _param("high")),
+                           RP.c.root_provider_id == sa.any_(
+                               sa.bindparam("roots", type_=ARRAY(sa.Integer))))
+    return query.where(RP.c.root_provider_id.in_(sa.bindparam("roots", expanding=True)))
+
+
+def _tree_values(trees: Trees) -> tuple[str, dict[str, Any]]:
+    """The kind of a slice's trees, and the values of its parameters."""
+    if isinstance(trees, Walk):
+        return "walk", {"after": trees.after, "offset": trees.count - 1}
+    if isinstance(trees, Having):
+        values: dict[str, Any] = {"after": trees.after, "count": trees.count}
+        if trees.trait_ids:
+            return "traits", {**values, "trait_ids": sorted(trees.trait_ids)}
+        assert trees.room is not None
+        return "room", {**values, "room_class": trees.room[0], "room_amount": trees.room[1]}
     assert len(trees) <= CHUNK, "a list of trees is one IN (...)"
-    return query.where(next(_among(conn, RP.c.root_provider_id, trees)))
+    ordered = sorted(trees)
+    return "listed", {"roots": ordered, "low": ordered[0], "high": ordered[-1]}
 
 
-def _fits(amounts: Mapping[int, int]) -> ColumnElement[int]:
-    """1 when an inventory can take the amount `amounts` asks of its class, else 0."""
-    if not amounts:
+def _fits(group: int, classes: int) -> ColumnElement[int]:
+    """1 when an inventory can take what group `group` asks of its class (of
+    `classes` classes, parameters rc_<group>_<n> and amount_<group>_<n>), else 0."""
+    if not classes:
         return sa.literal(0)
-    return sa.case((sa.or_(*(sa.and_(INV.c.resource_class_id == rc_id, capacity_clause(INV, amount))
-                             for rc_id, amount in amounts.items())), 1), else_=0)
+    return sa.case((sa.or_(*(sa.and_(INV.c.resource_class_id == _param(f"rc_{group}_{n}"),
+                                     capacity_clause(INV, _param(f"amount_{group}_{n}")))
+                             for n in range(classes))), 1), else_=0)
+
+
+def _tree_rows_statement(dialect: str, kind: str, classes: tuple[int, ...],
+                         with_traits: bool) -> sa.Executable:
+    inventory = _in_trees(dialect, sa.select(
+        *_SHAPE, *_INVENTORY, *(_fits(group, n) for group, n in enumerate(classes)),
+        sa.cast(sa.null(), sa.Integer).label("trait_id"),
+        sa.cast(sa.null(), sa.String).label("trait_name"))
+        .select_from(RP.outerjoin(INV, INV.c.resource_provider_id == RP.c.id)), kind)
+    if not with_traits:
+        return inventory.order_by(RP.c.id)
+    nothing = [sa.cast(sa.null(), column.type) for column in _INVENTORY]
+    held = _in_trees(dialect, sa.select(
+        *_SHAPE, *nothing, *(sa.cast(sa.null(), sa.Integer) for _ in classes),
+        RPT.c.trait_id, traits.c.name)
+        .select_from(RP.join(RPT, RPT.c.resource_provider_id == RP.c.id)
+                     .join(traits, traits.c.id == RPT.c.trait_id)), kind)
+    return sa.union_all(inventory, held).order_by("id", "trait_id")
 
 
 def tree_rows(conn: Connection, trees: Trees, flags: Sequence[Mapping[int, int]] = (),
@@ -215,23 +268,23 @@ def tree_rows(conn: Connection, trees: Trees, flags: Sequence[Mapping[int, int]]
     """Every provider of `trees` with each of its inventories, in provider
     order, with a flag per mapping of `flags` (see TreeRow); and, when
     `with_traits`, the traits of those providers, in the same round trip."""
-    inventory = _in_trees(conn, sa.select(
-        *_SHAPE, *_INVENTORY, *(_fits(amounts) for amounts in flags),
-        sa.cast(sa.null(), sa.Integer).label("trait_id"),
-        sa.cast(sa.null(), sa.String).label("trait_name"))
-        .select_from(RP.outerjoin(INV, INV.c.resource_provider_id == RP.c.id)), trees)
+    kind, values = _tree_values(trees)
+    classes = tuple(len(amounts) for amounts in flags)
+    dialect = conn.dialect.name
+    statement = statements.cached(
+        ("tree_rows", dialect, kind, classes, with_traits),
+        lambda: _tree_rows_statement(dialect, kind, classes, with_traits))
+    for group, amounts in enumerate(flags):
+        for n, (rc_id, amount) in enumerate(amounts.items()):
+            values[f"rc_{group}_{n}"] = rc_id
+            values[f"amount_{group}_{n}"] = amount
+    found = conn.execute(statement, values).all()
     if not with_traits:
-        return list(conn.execute(inventory.order_by(RP.c.id)).all()), []
-    nothing = [sa.cast(sa.null(), column.type) for column in _INVENTORY]
-    held = _in_trees(conn, sa.select(
-        *_SHAPE, *nothing, *(sa.cast(sa.null(), sa.Integer) for _ in flags),
-        RPT.c.trait_id, traits.c.name)
-        .select_from(RP.join(RPT, RPT.c.resource_provider_id == RP.c.id)
-                     .join(traits, traits.c.id == RPT.c.trait_id)), trees)
+        return list(found), []
     rows: list[TreeRow] = []
     trait_list: list[TraitRow] = []
     mark = FLAGS + len(flags)  # where the trait columns start
-    for row in conn.execute(sa.union_all(inventory, held).order_by("id", "trait_id")).all():
+    for row in found:
         if row[mark] is None:
             rows.append(row)
         else:

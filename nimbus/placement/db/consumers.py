@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from nimbus.common.db import DuplicateEntry
 from nimbus.common.db.types import utcnow
 from nimbus.placement import exceptions as exc
+from nimbus.placement.db import statements
 from nimbus.placement.db.models import allocations, consumer_types, consumers, projects, users
 
 
@@ -77,16 +78,15 @@ _U = users.alias("u")
 _T = consumer_types.alias("t")
 
 
-def select_many(uuids: Iterable[str]) -> sa.Select[Any]:
-    """The consumers of `uuids`: (id, uuid, generation, project id, user id,
-    consumer type id, project, user, consumer type), for `from_row`."""
+def select_many() -> sa.Select[Any]:
+    """Consumers: (id, uuid, generation, project id, user id, consumer type
+    id, project, user, consumer type), for `from_row`; the caller says which."""
     return (sa.select(consumers.c.id, consumers.c.uuid, consumers.c.generation,
                       consumers.c.project_id, consumers.c.user_id, consumers.c.consumer_type_id,
                       _P.c.external_id, _U.c.external_id, _T.c.name)
             .select_from(consumers.join(_P, _P.c.id == consumers.c.project_id)
                          .join(_U, _U.c.id == consumers.c.user_id)
-                         .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id))
-            .where(consumers.c.uuid.in_(sorted(set(uuids)))))
+                         .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id)))
 
 
 def from_row(row: Sequence[Any]) -> Consumer:
@@ -98,7 +98,8 @@ def get_many(conn: Connection, uuids: Iterable[str]) -> dict[str, Consumer]:
     wanted = sorted(set(uuids))
     if not wanted:
         return {}
-    return {row[1]: from_row(row) for row in conn.execute(select_many(wanted))}
+    return {row[1]: from_row(row)
+            for row in conn.execute(select_many().where(consumers.c.uuid.in_(wanted)))}
 
 
 def create(conn: Connection, uuid: str, project: tuple[int, str], user: tuple[int, str],
@@ -111,9 +112,11 @@ def create(conn: Connection, uuid: str, project: tuple[int, str], user: tuple[in
     now = utcnow()
     type_id, type_name = consumer_type if consumer_type else (None, None)
     try:
-        result = conn.execute(sa.insert(consumers).values(
-            uuid=uuid, project_id=project[0], user_id=user[0], consumer_type_id=type_id,
-            generation=generation, created_at=now, updated_at=now))
+        result = conn.execute(statements.cached(("consumer create",),
+                                                lambda: sa.insert(consumers)), {
+            "uuid": uuid, "project_id": project[0], "user_id": user[0],
+            "consumer_type_id": type_id, "generation": generation, "created_at": now,
+            "updated_at": now})
     except DuplicateEntry:
         raise exc.ConcurrentUpdateDetected() from None
     return Consumer(int(result.inserted_primary_key[0]), uuid,  # type: ignore[index]
