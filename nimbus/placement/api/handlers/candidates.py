@@ -200,7 +200,7 @@ def list_allocation_candidates(req: Request) -> Response:
         raise bad_request('The "group_policy" parameter is required when specifying more '
                           'than one "resources{N}" parameter.')
     service = placement(req)
-    with service.db.reader() as conn:
+    with service.reader() as conn:
         try:
             found = candidates.find(conn, list(groups.values()), wide, service.candidates,
                                     nested_aware=want(req, "1.29"),
