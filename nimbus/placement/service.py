@@ -53,8 +53,9 @@ class Placement:
         its own anyway, it reads outside one (autocommit), which saves the
         BEGIN and COMMIT round trips; elsewhere it is a read transaction."""
         engine = self.db.engine
-        if (self.db.backend != "postgresql"
-                or engine.dialect.default_isolation_level != "READ COMMITTED"):
+        # Known once the engine has connected (until then, the transaction).
+        isolation = getattr(engine.dialect, "default_isolation_level", None)
+        if self.db.backend != "postgresql" or isolation != "READ COMMITTED":
             with self.db.reader() as conn:
                 yield conn
             return
