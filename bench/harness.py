@@ -182,7 +182,12 @@ def nimbus_version() -> str:
 
 
 def nimbus_env(home: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"}
+    """Nimbus's environment: PYTHONPATH passes through, so that a git worktree
+    sharing another checkout's .venv (a symlink) runs its own code."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
 
 
 class Service:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nimbus.placement.db.candidates import TreeProvider
+from nimbus.placement.db.candidates import TreeRow
 
 
 @dataclass
@@ -25,6 +25,20 @@ class Group:
     @property
     def granular(self) -> bool:
         return bool(self.suffix)
+
+
+@dataclass
+class Resolved:
+    """A group with the ids of what it names."""
+
+    group: Group
+    resources: dict[int, int]  # class id -> amount, in request order
+    required: list[set[int]]
+    forbidden: set[int]
+
+    @property
+    def suffix(self) -> str:
+        return self.group.suffix
 
 
 @dataclass
@@ -71,5 +85,6 @@ class Candidate:
 @dataclass
 class Found:
     requests: list[Candidate]
-    providers: dict[int, TreeProvider]  # every provider to summarise
-    class_names: dict[int, str]
+    providers: list[TreeRow]  # every provider to summarise with its inventories, in id order
+    traits: list[tuple[int, int, str]]  # their traits (provider, id, name), when asked for
+    class_names: dict[int, str]  # every resource class by id

@@ -13,86 +13,98 @@ semantics step by step:
    resource class, that together has the group's traits;
 2. candidates of all groups anchored to the same root provider are
    combined, keeping the combinations that respect the group policy and the
-   same-subtree rules and that fit the providers' capacity once summed;
+   same-subtree rules and that fit the providers' capacity once summed
+   (candidate_merge.py);
 3. the results are limited, and summarised per provider of the trees used.
 
 Unlike upstream it can stop early: with a `limit` and no randomisation it
-walks the trees a slice of roots at a time and stops when it has enough.
+walks the trees a slice at a time (fetching the providers of the slice's
+trees first, then asking every question about those providers only) and
+stops when it has enough.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from nimbus.placement import exceptions as exc
-from nimbus.placement.candidate_types import Candidate, Found, Group, Settings, Wide
+from nimbus.placement.candidate_merge import Merger
+from nimbus.placement.candidate_sources import DbSource, SliceSource, Source
+from nimbus.placement.candidate_types import (
+    Candidate,
+    Found,
+    Group,
+    Resolved,
+    Settings,
+    Wide,
+)
 from nimbus.placement.db import candidates as cdb
-from nimbus.placement.db import providers, resource_classes, traits
-from nimbus.placement.db.candidates import Roots
+from nimbus.placement.db.candidates import Scope
 
 __all__ = ["Candidate", "Found", "Group", "Settings", "Wide", "find"]
 
 
-@dataclass
-class _Resolved:
-    group: Group
-    resources: dict[int, int]  # class id -> amount, in request order
-    required: list[set[int]]
-    forbidden: set[int]
 
-    @property
-    def suffix(self) -> str:
-        return self.group.suffix
+def _class_ids(known: dict[str, int], names: Iterable[str]) -> dict[str, int]:
+    """Ids of resource class names; ResourceClassNotFound names the first unknown."""
+    wanted = sorted(set(names))
+    for name in wanted:
+        if name not in known:
+            raise exc.ResourceClassNotFound(name=name)
+    return {name: known[name] for name in wanted}
 
 
-class _Search:
-    def __init__(self, conn: Connection, wide: Wide, settings: Settings, nested_aware: bool):
-        self.conn = conn
-        self.wide = wide
-        self.settings = settings
-        self.has_trees = providers.has_trees(conn)
+def _trait_ids(known: dict[str, int], names: Iterable[str]) -> dict[str, int]:
+    """Ids of trait names; TraitNotFound lists every unknown one."""
+    wanted = sorted(set(names))
+    missing = [name for name in wanted if name not in known]
+    if missing:
+        raise exc.TraitNotFound(name=", ".join(missing))
+    return {name: known[name] for name in wanted}
+
+
+class _Search(Merger):
+    def __init__(self, conn: Connection, wide: Wide, settings: Settings, nested_aware: bool,
+                 names: cdb.Lookup):
+        super().__init__(conn, wide, settings)
+        self.names = names
+        self.has_trees = names.has_trees
         self.exclude_nested = not nested_aware and self.has_trees
-        self.anchor_roots: set[int] | None = None
-        self.sharing: set[int] = set()
-        # (provider, class) -> its inventory row, kept to check combinations
-        self.rooms: dict[tuple[int, int], cdb.SlotRow] = {}
-        self.combining = False  # more than one group
+        self.sharing: set[int] = names.sharing
         # The roots the groups searched so far have candidates in (without
         # shared providers a candidate's anchor is its root): the others
         # cannot make a whole candidate, so later groups skip them.
         self.only_roots: set[int] | None = None
-        self.root_of: dict[int, int] = {}  # provider -> its root
-        self.parent_of: dict[int, int | None] = {}
-        self._loaded_trees: set[int] = set()
         self._anchors: dict[int, list[int]] = {}
         self._traits: dict[int, set[int]] = {}
-        self.request_traits: set[int] = set()  # every trait a group names
         self.class_names: dict[int, str] = {}
+        self.source: Source = DbSource(conn)
+        self.with_traits = True  # whether the summaries show traits
 
     # -- names ------------------------------------------------------------
 
-    def resolve(self, group: Group) -> _Resolved:
+    def resolve(self, group: Group) -> Resolved:
         """Ids for the group's names, raising as upstream does, in its order:
         classes first; an empty `member_of` then means no result at all
         (exc.ResourceProviderNotFound) before unknown traits are reported."""
-        rc_ids = resource_classes.ids(self.conn, group.resources)
+        rc_ids = _class_ids(self.names.class_ids, group.resources)
         try:
-            trait_ids = traits.ids(self.conn, set().union(*group.required, group.forbidden))
+            trait_ids = _trait_ids(self.names.trait_ids,
+                                   set().union(*group.required, group.forbidden))
         except exc.TraitNotFound:
             if group.member_of and not cdb.in_aggregates(self.conn, group.member_of):
                 raise exc.ResourceProviderNotFound() from None
             raise
         self.class_names.update((rc_id, name) for name, rc_id in rc_ids.items())
         self.request_traits |= set(trait_ids.values())
-        return _Resolved(group, {rc_ids[n]: a for n, a in group.resources.items()},
-                         [{trait_ids[t] for t in any_of} for any_of in group.required],
-                         {trait_ids[t] for t in group.forbidden})
+        return Resolved(group, {rc_ids[n]: a for n, a in group.resources.items()},
+                        [{trait_ids[t] for t in any_of} for any_of in group.required],
+                        {trait_ids[t] for t in group.forbidden})
 
     # -- per group --------------------------------------------------------
 
@@ -103,21 +115,37 @@ class _Search:
         """(whether the group can match at all, the root its in_tree names)."""
         if group.in_tree is None:
             return True, None
-        root = cdb.root_of(self.conn, group.in_tree)
+        root = self.names.roots_by_uuid.get(group.in_tree)
         return root is not None, root
 
-    def _with_capacity(self, amounts: dict[int, int], tree: int | None, roots: Roots,
-                       **traits: Sequence[set[int]]) -> dict[int, list[tuple[int, int]]]:
-        """(provider, root) of the inventories with room, by class, every
-        class of `amounts` present (empty if one has none)."""
-        rows = cdb.with_capacity(self.conn, amounts, tree=tree, roots=roots,
-                                 only=self.only_roots, **traits)
-        by_class: dict[int, list[tuple[int, int]]] = {rc_id: [] for rc_id in amounts}
+    def _restricted(self, scope: Scope, tree: int | None) -> Scope:
+        """The providers a capacity query looks at: those of `scope` in the
+        trees earlier groups left (and in `tree`, when given)."""
+        roots = self.only_roots
+        if tree is not None:
+            roots = {tree} if roots is None else roots & {tree}
+        if roots is None:
+            return scope
+        if scope is None:
+            return [row[0] for row in self.tree_rows(roots)]
+        root_of = self.root_of
+        return [rp for rp in scope if root_of[rp] in roots]
+
+    def _with_capacity(self, rg: Resolved, scope: Scope,
+                       provider_traits: Sequence[set[int]] = (),
+                       tree_traits: Sequence[set[int]] = ()
+                       ) -> dict[int, list[cdb.TreeRow]]:
+        """The inventories with room for the group, by class, every class of
+        the group present (empty if one has none)."""
+        rows = self.source.capacity(rg.suffix, rg.resources, scope,
+                                    provider_traits=provider_traits, tree_traits=tree_traits)
+        by_class: dict[int, list[cdb.TreeRow]] = {rc_id: [] for rc_id in rg.resources}
+        root_of = self.root_of
         for row in rows:
-            by_class[row[0]].append((row[1], row[2]))
-        self.root_of.update((row[1], row[2]) for row in rows)
+            root_of[row[0]] = row[2]
+            by_class[row[4]].append(row)
         if self.combining:
-            self.rooms.update(((row[1], row[0]), row) for row in rows)
+            self.rooms.update(((row[0], row[4]), row) for row in rows)
         return by_class if all(by_class.values()) else {}
 
     def _anchors_of(self, sharing: set[int]) -> list[tuple[int, int]]:
@@ -133,49 +161,60 @@ class _Search:
         """The request's traits each provider has (loaded once per provider)."""
         missing = rps - self._traits.keys()
         if missing:
-            found = cdb.traits_of(self.conn, missing, self.request_traits)
+            found = self.source.traits_in(self.request_traits, missing)
             for rp in missing:
                 self._traits[rp] = found.get(rp, set())
         return self._traits
 
-    def candidates(self, rg: _Resolved, roots: Roots) -> list[Candidate]:
+    def candidates(self, rg: Resolved, scope: Scope) -> list[Candidate]:
         if not rg.group.granular and (self.sharing or self.has_trees):
-            return self._spread(rg, roots)
-        return self._single(rg, roots)
+            return self._spread(rg, scope)
+        return self._single(rg, scope)
 
-    def _single(self, rg: _Resolved, roots: Roots) -> list[Candidate]:
-        """Candidates of one provider each."""
+    def _filters(self, rg: Resolved, scope: Scope) -> tuple[set[int] | None, set[int]] | None:
+        """What a one-provider group's traits and aggregates allow: the
+        providers it may use (None: any) and those it may not; None when
+        nothing can match."""
         group = rg.group
         filtered: set[int] | None = None  # None: not filtered yet
         if rg.required and not rg.resources:  # else the capacity query asks the traits
-            filtered = cdb.with_all_traits(self.conn, rg.required, roots)
+            filtered = self.source.with_all_traits(rg.required, scope)
             if not filtered:
-                return []
+                return None
         if group.member_of:
-            members = cdb.in_aggregates(self.conn, group.member_of, roots)
+            members = self.source.in_aggregates(group.member_of, scope)
             filtered = members if filtered is None else filtered & members
             if not filtered:
-                return []
+                return None
         excluded: set[int] = set()
-        for bad in ((cdb.in_aggregates(self.conn, [group.forbidden_aggs], roots)
+        for bad in ((self.source.in_aggregates([group.forbidden_aggs], scope)
                      if group.forbidden_aggs else set()),
-                    (cdb.with_any_trait(self.conn, rg.forbidden, roots)
+                    (self.source.with_any_trait(rg.forbidden, scope)
                      if rg.forbidden else set())):
             excluded |= bad
             if filtered is not None and bad:
                 filtered -= bad
                 if not filtered:
-                    return []
+                    return None
+        return filtered, excluded
+
+    def _single(self, rg: Resolved, scope: Scope) -> list[Candidate]:
+        """Candidates of one provider each."""
+        group = rg.group
+        allowed = self._filters(rg, scope)
+        if allowed is None:
+            return []
+        filtered, excluded = allowed
         possible, tree = self._tree(group)
         if not possible:
             return []
         if rg.resources:
-            by_class = self._with_capacity(rg.resources, tree, roots,
+            by_class = self._with_capacity(rg, self._restricted(scope, tree),
                                            provider_traits=rg.required)
             if not by_class:
                 return []
             for able_rows in by_class.values():
-                able = {rp for rp, _ in able_rows}
+                able = {row[0] for row in able_rows}
                 filtered = able - excluded if filtered is None else filtered & able
                 if not filtered:
                     return []
@@ -184,7 +223,7 @@ class _Search:
         elif filtered is None:
             return []  # as upstream: a group with nothing to filter on matches nothing
         else:  # a resourceless group (1.36): in_tree does not apply, as upstream
-            matches = cdb.providers_and_roots(self.conn, filtered, excluded)
+            matches = self.source.providers_and_roots(filtered, excluded)
             self.root_of.update(matches)
         resources = rg.resources.items()
         found: list[Candidate] = []
@@ -199,40 +238,81 @@ class _Search:
                         found.append(Candidate(anchor, group.granular, requested, mappings))
         return found
 
-    def _spread(self, rg: _Resolved, roots: Roots) -> list[Candidate]:
+    def _spread(self, rg: Resolved, scope: Scope) -> list[Candidate]:
         """Candidates made of providers of one tree and sharing providers."""
         group = rg.group
-        if rg.required and not cdb.any_with_trait(self.conn, set().union(*rg.required), roots):
-            return []
+        wanted_traits = set().union(*rg.required, rg.forbidden)
+        # A slice has no shared providers: its trees' traits are all there is.
+        known = (self.source.traits_in(wanted_traits, scope)
+                 if scope is not None and wanted_traits else None)
+        if rg.required:
+            required = set().union(*rg.required)
+            if known is not None:
+                if not any(mine & required for mine in known.values()):
+                    return []
+            elif not self.source.any_with_trait(required, scope):
+                return []
         members: set[int] = set()
         if group.member_of:
-            members = cdb.in_aggregates(self.conn, group.member_of, roots)
+            members = self.source.in_aggregates(group.member_of, scope)
             if not members:
                 return []
         possible, tree = self._tree(group)
         if not possible:
             return []
-        banned = (cdb.in_aggregates(self.conn, [group.forbidden_aggs], roots)
+        banned = (self.source.in_aggregates([group.forbidden_aggs], scope)
                   if group.forbidden_aggs else set())
+        limited = self._restricted(scope, tree)
         # Without shared providers a tree must have the required traits
-        # somewhere: a necessary condition the database can apply.
-        by_class = self._with_capacity(rg.resources, tree, roots,
-                                       tree_traits=[] if self.sharing else rg.required)
+        # somewhere: a necessary condition, applied before asking for room.
+        if rg.required and not self.sharing and limited is not None:
+            if known is None:
+                known = self.source.traits_in(wanted_traits, limited)
+            limited = self._with_tree_traits(limited, rg.required, known)
+            by_class = self._with_capacity(rg, limited)
+        else:
+            by_class = self._with_capacity(rg, limited,
+                                           tree_traits=[] if self.sharing else rg.required)
         if not by_class:
             return []
-        classes_in_order = sorted(rg.resources)
-        # root (anchor) -> per class, in class order: its providers in the
-        # tree or shared with it
+        trees = self._trees(rg, by_class, tree, members, banned)
+        if not trees:
+            return []
+        if wanted_traits:
+            if known is None:
+                known = self._traits_of({rp for lists in trees.values()
+                                         for rps in lists for rp in rps})
+            if not self.sharing:
+                trees = _trees_with_traits(trees, rg, known)
+        return self._combinations(rg, trees, known if wanted_traits else None)
+
+    def _with_tree_traits(self, scope: Collection[int], required: list[set[int]],
+                          known: dict[int, set[int]]) -> list[int]:
+        """The providers of `scope` in trees having a trait of each set of
+        `required` somewhere (`known`: the traits of the scope's providers)."""
+        roots: set[int] | None = None
+        for any_of in required:
+            having = {self.root_of[rp] for rp, mine in known.items() if mine & any_of}
+            roots = having if roots is None else roots & having
+        assert roots is not None
+        return [rp for rp in scope if self.root_of[rp] in roots]
+
+    def _trees(self, rg: Resolved, by_class: dict[int, list[cdb.TreeRow]],
+               tree: int | None, members: set[int], banned: set[int]
+               ) -> dict[int, list[list[int]]]:
+        """Root (anchor) -> per class, in class order: its providers in the
+        tree or shared with it, for the trees having every class."""
+        group = rg.group
         trees: dict[int, list[list[int]]] = {}
-        for index, rc_id in enumerate(classes_in_order):
+        for index, rc_id in enumerate(sorted(rg.resources)):
             slots = by_class[rc_id]
             by_root: dict[int, list[int]] = {}
-            for rp, root in slots:
-                if root in by_root:
-                    by_root[root].append(rp)
+            for row in slots:
+                if row[2] in by_root:
+                    by_root[row[2]].append(row[0])
                 else:
-                    by_root[root] = [rp]
-            shared = self.sharing & {rp for rp, _ in slots} if self.sharing else set()
+                    by_root[row[2]] = [row[0]]
+            shared = self.sharing & {row[0] for row in slots} if self.sharing else set()
             if group.member_of:
                 shared &= members
             if shared and tree is None:
@@ -258,16 +338,14 @@ class _Search:
                     else:
                         del trees[r]
             if not trees:
-                return []
-        wanted_traits = set().union(*rg.required, rg.forbidden)
-        known: dict[int, set[int]] = {}
-        if wanted_traits:
-            # A slice holds no shared providers: its trees' traits are all there is.
-            known = (cdb.traits_in(self.conn, wanted_traits, roots) if roots is not None
-                     else self._traits_of({rp for lists in trees.values()
-                                           for rps in lists for rp in rps}))
-            if not self.sharing:
-                trees = self._trees_with_traits(trees, rg, known)
+                return {}
+        return trees
+
+    def _combinations(self, rg: Resolved, trees: dict[int, list[list[int]]],
+                      known: dict[int, set[int]] | None) -> list[Candidate]:
+        """A candidate per combination of one provider per class in each tree
+        (with the group's traits, when it names some)."""
+        classes_in_order = sorted(rg.resources)
         amounts = [rg.resources[rc] for rc in classes_in_order]
         suffix = rg.suffix
         found: list[Candidate] = []
@@ -276,10 +354,10 @@ class _Search:
             if self.sharing:  # providers come in id order, but shared ones were added after
                 lists = [sorted(rps) for rps in lists]
             combos: Iterable[tuple[int, ...]] = (
-                [tuple(rps[0] for rps in lists)] if max(map(len, lists)) == 1
+                [tuple([rps[0] for rps in lists])] if max(map(len, lists)) == 1
                 else itertools.product(*lists))
             for combo in combos:
-                if wanted_traits and not self._has_traits(combo, rg, known):
+                if known is not None and not _has_traits(combo, rg, known):
                     continue
                 requested = tuple(zip(combo, classes_in_order, amounts, strict=True))
                 found.append(Candidate(root, False, requested, {suffix: frozenset(combo)}))
@@ -291,124 +369,6 @@ class _Search:
             unique.setdefault(candidate.key, candidate)
         return list(unique.values())
 
-    def _trees_with_traits(self, trees: dict[int, list[list[int]]], rg: _Resolved,
-                           known: dict[int, set[int]]) -> dict[int, list[list[int]]]:
-        """Keep the trees whose providers without forbidden traits could
-        together have the required ones (upstream's coarse pre-filter; with
-        no sharing providers every tree is its root's own)."""
-        kept = {}
-        for root, classes in trees.items():
-            have: set[int] = set()
-            good = False
-            for rps in classes:
-                for rp in rps:
-                    mine = known.get(rp, set())
-                    if not mine & rg.forbidden:
-                        good = True
-                        have |= mine
-            if good and all(any_of & have for any_of in rg.required):
-                kept[root] = classes
-        return kept
-
-    @staticmethod
-    def _has_traits(combo: Sequence[int], rg: _Resolved, known: dict[int, set[int]]) -> bool:
-        have: set[int] = set()
-        for rp in combo:
-            mine = known.get(rp, set())
-            if mine & rg.forbidden:
-                return False
-            have |= mine
-        return all(any_of & have for any_of in rg.required)
-
-    # -- combining groups ------------------------------------------------
-
-    def _fits(self, lists: list[list[Candidate]]) -> Iterator[tuple[Candidate, ...]]:
-        """The product of `lists`, skipping combinations that, summed per
-        provider and class, exceed a capacity or a max_unit (a partial sum
-        that does can only grow, so whole branches are cut)."""
-        totals: dict[tuple[int, int], int] = {}
-        chosen: list[Candidate] = []
-
-        def walk(depth: int) -> Iterator[tuple[Candidate, ...]]:
-            if depth == len(lists):
-                yield tuple(chosen)
-                return
-            for candidate in lists[depth]:
-                added: list[tuple[int, int]] = []
-                fits = True
-                for rp, rc, amount in candidate.resources:
-                    key = (rp, rc)
-                    total = totals.get(key, 0) + amount
-                    totals[key] = total
-                    added.append(key)
-                    room = cdb.room(self.rooms[key])
-                    if room.used + total > room.capacity or total > room.max_unit:
-                        fits = False
-                        break
-                if fits:
-                    chosen.append(candidate)
-                    yield from walk(depth + 1)
-                    chosen.pop()
-                for key, (_, _, amount) in zip(added, candidate.resources, strict=False):
-                    totals[key] -= amount
-
-        return walk(0)
-
-    def _isolated(self, combo: Sequence[Candidate], granular: int) -> bool:
-        providers_used: set[int] = set()
-        for candidate in combo:
-            if candidate.granular:
-                providers_used |= next(iter(candidate.mappings.values()))
-        return len(providers_used) == granular
-
-    def _ancestry(self, rp: int) -> set[int]:
-        root = self.root_of[rp]
-        if root not in self._loaded_trees:
-            self.parent_of.update(cdb.parents(self.conn, [root]))
-            self._loaded_trees.add(root)
-        line = {rp}
-        parent = self.parent_of.get(rp)
-        while parent is not None:
-            line.add(parent)
-            parent = self.parent_of.get(parent)
-        return line
-
-    def _same_subtree(self, combo: Sequence[Candidate]) -> bool:
-        for suffixes in self.wide.same_subtrees:
-            rps: set[int] = set()
-            for candidate in combo:
-                for suffix in suffixes:
-                    rps |= candidate.mappings.get(suffix, frozenset())
-            if len(rps) <= 1:
-                continue
-            common = set.intersection(*(self._ancestry(rp) for rp in rps))
-            if not common & rps:
-                return False
-        return True
-
-    def merge(self, by_suffix: dict[str, list[Candidate]]) -> Iterator[Candidate]:
-        """Combinations, one candidate per group under one anchor, that pass
-        the request-wide rules; each consolidated into one candidate."""
-        if len(by_suffix) == 1:  # nothing to combine, and each slot was checked
-            yield from next(iter(by_suffix.values()))
-            return
-        by_anchor: dict[int, dict[str, list[Candidate]]] = {}
-        for suffix, found in by_suffix.items():
-            for candidate in found:
-                by_anchor.setdefault(candidate.anchor, {}).setdefault(suffix, []).append(candidate)
-        streams = [self._fits(list(lists.values())) for lists in by_anchor.values()
-                   if len(lists) == len(by_suffix)]
-        combos = (itertools.chain(*streams) if self.settings.strategy == "depth-first"
-                  else _roundrobin(streams))
-        granular = sum(1 for suffix in by_suffix if suffix)
-        isolate = self.wide.group_policy == "isolate"
-        for combo in combos:
-            if isolate and not self._isolated(combo, granular):
-                continue
-            if self.wide.same_subtrees and not self._same_subtree(combo):
-                continue
-            yield _consolidate(combo)
-
     def _nested_free(self, candidate: Candidate) -> bool:
         """At most one provider per tree (what clients before 1.29 understand)."""
         rps = candidate.providers
@@ -416,7 +376,7 @@ class _Search:
 
     # -- the whole request -----------------------------------------------
 
-    def run(self, groups: list[_Resolved]) -> list[Candidate]:
+    def run(self, groups: list[Resolved]) -> list[Candidate]:
         """The candidates, before any limit."""
         limit, budget = self.wide.limit, self.settings.max_candidates
         # Stop once `limit` are found, unless a random sample of all of them
@@ -434,11 +394,17 @@ class _Search:
         # Granular groups first: usually the narrower, they bound where the
         # others need to look. Combined in request order all the same.
         order = sorted(groups, key=lambda rg: not rg.group.granular)
-        for roots in (self._slices(enough) if sliced else [None]):
+        sources: Iterable[Source] = (
+            self.read_slices(enough, groups, self.driver(order, self.names.class_ids),
+                             bool(self.request_traits) or self.with_traits)
+            if sliced else [self.source])
+        for source in sources:
+            self.source = source
+            scope = source.ids if isinstance(source, SliceSource) else None
             by_suffix: dict[str, list[Candidate]] = {}
             self.only_roots = None
             for rg in order:
-                by_suffix[rg.suffix] = self.candidates(rg, roots)
+                by_suffix[rg.suffix] = self.candidates(rg, scope)
                 if not by_suffix[rg.suffix]:
                     break
                 if not self.sharing and len(groups) > 1:
@@ -459,64 +425,70 @@ class _Search:
                         break
             if merged >= budget >= 0 or target is not None and len(found) >= target:
                 break
+            self.found_so_far = len(found)
         self.only_roots = None
+        self.source = DbSource(self.conn)
         return found
 
-    def _slices(self, enough: int) -> Iterator[Roots]:
-        """Ranges of root ids, growing, from the first root to the last."""
-        after, count = 0, enough + enough // 8 + 16
-        while True:
-            last = cdb.root_after(self.conn, after, count)
-            if last is None:
-                yield after + 1, None
-                return
-            yield after + 1, last
-            after, count = last, count * 4
+
+def _trees_with_traits(trees: dict[int, list[list[int]]], rg: Resolved,
+                       known: dict[int, set[int]]) -> dict[int, list[list[int]]]:
+    """Keep the trees whose providers without forbidden traits could
+    together have the required ones (upstream's coarse pre-filter; with
+    no sharing providers every tree is its root's own)."""
+    kept = {}
+    for root, classes in trees.items():
+        have: set[int] = set()
+        good = False
+        for rps in classes:
+            for rp in rps:
+                mine = known.get(rp, set())
+                if not mine & rg.forbidden:
+                    good = True
+                    have |= mine
+        if good and all(any_of & have for any_of in rg.required):
+            kept[root] = classes
+    return kept
 
 
-def _consolidate(combo: Sequence[Candidate]) -> Candidate:
-    amounts: dict[tuple[int, int], int] = {}
-    mappings: dict[str, set[int]] = {}
-    for candidate in combo:
-        for rp, rc, amount in candidate.resources:
-            amounts[(rp, rc)] = amounts.get((rp, rc), 0) + amount
-        for suffix, rps in candidate.mappings.items():
-            mappings.setdefault(suffix, set()).update(rps)
-    return Candidate(combo[0].anchor, False,
-                     tuple((rp, rc, amount) for (rp, rc), amount in amounts.items()),
-                     {suffix: frozenset(rps) for suffix, rps in mappings.items()})
+def _has_traits(combo: Iterable[int], rg: Resolved, known: dict[int, set[int]]) -> bool:
+    have: set[int] = set()
+    for rp in combo:
+        mine = known.get(rp, set())
+        if mine & rg.forbidden:
+            return False
+        have |= mine
+    return all(any_of & have for any_of in rg.required)
 
 
-def _roundrobin(streams: list[Iterator[tuple[Candidate, ...]]]) -> Iterator[tuple[Candidate, ...]]:
-    """One item from each stream in turn until all are exhausted."""
-    active = list(streams)
-    while active:
-        still = []
-        for stream in active:
-            item = next(stream, None)
-            if item is not None:
-                yield item
-                still.append(stream)
-        active = still
+def _names(groups: list[Group], wide: Wide) -> tuple[set[str], set[str]]:
+    """The traits and in_tree uuids a request names."""
+    trait_names = set(wide.root_required | wide.root_forbidden)
+    for group in groups:
+        trait_names |= set().union(*group.required, group.forbidden)
+    return trait_names, {g.in_tree for g in groups if g.in_tree is not None}
 
 
 def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
-         nested_aware: bool) -> Found:
-    """The allocation candidates of a request, in upstream's semantics.
+         nested_aware: bool, with_traits: bool = True) -> Found:
+    """The allocation candidates of a request, in upstream's semantics, and
+    the providers to summarise (with their traits when `with_traits`).
 
     :raises ResourceClassNotFound, TraitNotFound: a name in the request is
         unknown (reported in the order upstream finds them).
     """
-    search = _Search(conn, wide, settings, nested_aware)
-    nothing = Found([], {}, {})
+    names = cdb.lookup(conn, *_names(groups, wide))
+    search = _Search(conn, wide, settings, nested_aware, names)
+    search.with_traits = with_traits
+    class_names = {rc_id: name for name, rc_id in names.class_ids.items()}
+    nothing = Found([], [], [], class_names)
     if wide.root_required or wide.root_forbidden:
-        ids = traits.ids(conn, wide.root_required | wide.root_forbidden)
+        ids = _trait_ids(names.trait_ids, wide.root_required | wide.root_forbidden)
         search.anchor_roots = cdb.roots_with_traits(
             conn, {ids[t] for t in wide.root_required}, {ids[t] for t in wide.root_forbidden})
         if not search.anchor_roots:
             return nothing
-    search.sharing = cdb.sharing_providers(conn)
-    resolved: list[_Resolved] = []
+    resolved: list[Resolved] = []
     for group in groups:
         try:
             resolved.append(search.resolve(group))
@@ -539,8 +511,9 @@ def find(conn: Connection, groups: list[Group], wide: Wide, settings: Settings,
         results = (random.sample(results, limit) if settings.randomize else results[:limit])
     elif settings.randomize:
         random.shuffle(results)
-    roots = {search.root_of[rp] for candidate in results for rp, _, _ in candidate.resources}
-    summarised = cdb.trees(conn, roots)
+    rows, traits = search.summary({search.root_of[rp] for candidate in results
+                                   for rp, _, _ in candidate.resources}, with_traits)
     if search.exclude_nested:
-        summarised = {rp: p for rp, p in summarised.items() if rp in everyone}
-    return Found(results, summarised, search.class_names)
+        rows = [row for row in rows if row[0] in everyone]
+        traits = [row for row in traits if row[0] in everyone]
+    return Found(results, rows, traits, class_names)

@@ -13,6 +13,7 @@ unexplained unless one of the named exceptions in ``KNOWN`` explains it.
 Generations are compared as they are: they must never differ.
 
     python -m tests.support.placement_differential --seed N --steps M [--sequences K]
+        [--nimbus-database sqlite|postgresql|mysql]
 """
 
 from __future__ import annotations
@@ -1499,8 +1500,10 @@ def _limited_candidates_agree(differ: Differ, call: Call, upstream: dict[str, An
 # Running sequences.
 
 @contextlib.contextmanager
-def placements(workdir: str) -> Iterator[tuple[str, str, str]]:
-    """(Nimbus URL, upstream URL, upstream's log): both fresh, on empty databases."""
+def placements(workdir: str, backend: str = "sqlite") -> Iterator[tuple[str, str, str]]:
+    """(Nimbus URL, upstream URL, upstream's log): both fresh, on empty
+    databases (upstream's SQLite, Nimbus's of the `backend` kind)."""
+    from tests.support.backends import fresh_database
     from tests.support.cloud import RunningPlacement, free_port
 
     venv = upstream_venv()
@@ -1510,12 +1513,12 @@ def placements(workdir: str) -> Iterator[tuple[str, str, str]]:
     os.makedirs(nimbus_dir)
     upstream = UpstreamPlacement(venv, free_port(), up_dir)
     try:
-        nimbus = RunningPlacement(nimbus_dir,
-                                  f"sqlite:///{os.path.join(nimbus_dir, 'placement.sqlite')}")
-        try:
-            yield nimbus.placement_url, upstream.url, upstream.log_path
-        finally:
-            nimbus.stop()
+        with fresh_database(backend, nimbus_dir, "placement") as url:
+            nimbus = RunningPlacement(nimbus_dir, url)
+            try:
+                yield nimbus.placement_url, upstream.url, upstream.log_path
+            finally:
+                nimbus.stop()
     finally:
         upstream.stop()
 
@@ -1565,16 +1568,18 @@ def run_sequence(seed: int, steps: int, nimbus_url: str, upstream_url: str,
     return outcome
 
 
-def run_seed(seed: int, steps: int, keep: str | None = None) -> Outcome:
-    """One sequence on fresh servers; `keep`: a directory to leave their
-    databases and upstream's log in, instead of a temporary one."""
+def run_seed(seed: int, steps: int, keep: str | None = None, backend: str = "sqlite") -> Outcome:
+    """One sequence on fresh servers, Nimbus on a `backend` database; `keep`:
+    a directory to leave their SQLite databases and upstream's log in,
+    instead of a temporary one."""
     with contextlib.ExitStack() as stack:
         if keep:
             workdir = os.path.join(keep, f"seed-{seed}")
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="placement-diff-"))
-        nimbus_url, upstream_url, upstream_log = stack.enter_context(placements(workdir))
+        nimbus_url, upstream_url, upstream_log = stack.enter_context(
+            placements(workdir, backend))
         return run_sequence(seed, steps, nimbus_url, upstream_url, upstream_log)
 
 
@@ -1589,6 +1594,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="how many sequences, seeded --seed, --seed+1, ...")
     parser.add_argument("--show-explained", action="store_true",
                         help="print the differences known exceptions explain, too")
+    parser.add_argument("--nimbus-database", choices=("sqlite", "postgresql", "mysql"),
+                        default="sqlite", help="the database kind Nimbus runs on (upstream "
+                        "always runs on SQLite; default sqlite)")
     parser.add_argument("--keep", metavar="DIR",
                         help="leave each sequence's databases and upstream's log in DIR")
     args = parser.parse_args(argv)
@@ -1600,7 +1608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for seed in range(args.seed, args.seed + args.sequences):
         begun = time.monotonic()
         try:
-            outcome = run_seed(seed, args.steps, args.keep)
+            outcome = run_seed(seed, args.steps, args.keep, args.nimbus_database)
         except Unavailable as exc:
             print(f"upstream placement unavailable: {exc}", file=sys.stderr)
             return 2

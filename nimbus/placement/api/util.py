@@ -121,13 +121,32 @@ def validate_data(data: Any, schema: dict[str, Any]) -> Any:
 
 
 def validate_query(req: Request, schema: dict[str, Any]) -> dict[str, str]:
-    """The query string (last value of each key), validated by `schema`."""
+    """The query string (last value of each key), validated by `schema`.
+
+    Validating is a pure function of the parameters, and costs more than
+    many a whole request; schedulers send the same queries again and again,
+    so the verdicts (the error message, or None) are remembered."""
     params = dict(req.query.items())
-    try:
-        _check(params, schema, _FORMATS)
-    except jsonschema.ValidationError as error:
-        raise bad_request(f"Invalid query string parameters: {error}") from None
+    key = (id(schema), tuple(params.items()))
+    if key in _QUERY_VERDICTS:
+        problem = _QUERY_VERDICTS[key]
+    else:
+        try:
+            _check(params, schema, _FORMATS)
+            problem = None
+        except jsonschema.ValidationError as error:
+            problem = f"Invalid query string parameters: {error}"
+        if len(_QUERY_VERDICTS) >= _QUERY_VERDICTS_KEPT:
+            _QUERY_VERDICTS.clear()
+        _QUERY_VERDICTS[key] = problem
+    if problem is not None:
+        raise bad_request(problem)
     return params
+
+
+# By (schema, parameters); _check keeps each schema alive, so its id stays its own.
+_QUERY_VERDICTS: dict[tuple[int, tuple[tuple[str, str], ...]], str | None] = {}
+_QUERY_VERDICTS_KEPT = 1024
 
 
 def http_date(value: datetime.datetime) -> str:

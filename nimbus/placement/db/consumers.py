@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection
 from nimbus.common.db import DuplicateEntry
 from nimbus.common.db.types import utcnow
 from nimbus.placement import exceptions as exc
+from nimbus.placement.db import statements
 from nimbus.placement.db.models import allocations, consumer_types, consumers, projects, users
 
 
@@ -76,19 +78,28 @@ _U = users.alias("u")
 _T = consumer_types.alias("t")
 
 
+def select_many() -> sa.Select[Any]:
+    """Consumers: (id, uuid, generation, project id, user id, consumer type
+    id, project, user, consumer type), for `from_row`; the caller says which."""
+    return (sa.select(consumers.c.id, consumers.c.uuid, consumers.c.generation,
+                      consumers.c.project_id, consumers.c.user_id, consumers.c.consumer_type_id,
+                      _P.c.external_id, _U.c.external_id, _T.c.name)
+            .select_from(consumers.join(_P, _P.c.id == consumers.c.project_id)
+                         .join(_U, _U.c.id == consumers.c.user_id)
+                         .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id)))
+
+
+def from_row(row: Sequence[Any]) -> Consumer:
+    """A consumer from a row of `select_many`'s columns (after any leading ones)."""
+    return Consumer(row[0], row[1], row[3], row[4], row[6], row[7], row[5], row[8], row[2])
+
+
 def get_many(conn: Connection, uuids: Iterable[str]) -> dict[str, Consumer]:
     wanted = sorted(set(uuids))
     if not wanted:
         return {}
-    rows = conn.execute(
-        sa.select(consumers, _P.c.external_id.label("project"), _U.c.external_id.label("user"),
-                  _T.c.name.label("type_name"))
-        .select_from(consumers.join(_P, _P.c.id == consumers.c.project_id)
-                     .join(_U, _U.c.id == consumers.c.user_id)
-                     .outerjoin(_T, _T.c.id == consumers.c.consumer_type_id))
-        .where(consumers.c.uuid.in_(wanted)))
-    return {r.uuid: Consumer(r.id, r.uuid, r.project_id, r.user_id, r.project, r.user,
-                             r.consumer_type_id, r.type_name, r.generation) for r in rows}
+    return {row[1]: from_row(row)
+            for row in conn.execute(select_many().where(consumers.c.uuid.in_(wanted)))}
 
 
 def create(conn: Connection, uuid: str, project: tuple[int, str], user: tuple[int, str],
@@ -101,9 +112,11 @@ def create(conn: Connection, uuid: str, project: tuple[int, str], user: tuple[in
     now = utcnow()
     type_id, type_name = consumer_type if consumer_type else (None, None)
     try:
-        result = conn.execute(sa.insert(consumers).values(
-            uuid=uuid, project_id=project[0], user_id=user[0], consumer_type_id=type_id,
-            generation=generation, created_at=now, updated_at=now))
+        result = conn.execute(statements.cached(("consumer create",),
+                                                lambda: sa.insert(consumers)), {
+            "uuid": uuid, "project_id": project[0], "user_id": user[0],
+            "consumer_type_id": type_id, "generation": generation, "created_at": now,
+            "updated_at": now})
     except DuplicateEntry:
         raise exc.ConcurrentUpdateDetected() from None
     return Consumer(int(result.inserted_primary_key[0]), uuid,  # type: ignore[index]

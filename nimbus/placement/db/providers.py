@@ -13,6 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from nimbus.common.db import DuplicateEntry, ReferenceMissing
 from nimbus.common.db.types import utcnow
 from nimbus.placement import exceptions as exc
+from nimbus.placement.db import statements
 from nimbus.placement.db.models import (
     allocations,
     inventories,
@@ -109,13 +110,16 @@ class Filters:
     resources: dict[int, int] = field(default_factory=dict)  # rc id -> amount
 
 
-def capacity_clause(inv: sa.Table | sa.Alias, amount: int) -> ColumnElement[bool]:
-    """An inventory row can take `amount` more (upstream's capacity check)."""
+def capacity_clause(inv: sa.Table | sa.Alias,
+                    amount: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """An inventory row can take `amount` (a number, or a bind parameter)
+    more (upstream's capacity check)."""
+    value = sa.literal(amount) if isinstance(amount, int) else amount
     return sa.and_(
-        inv.c.used + amount <= (inv.c.total - inv.c.reserved) * inv.c.allocation_ratio,
-        inv.c.min_unit <= amount,
-        inv.c.max_unit >= amount,
-        sa.literal(amount) % inv.c.step_size == 0,
+        inv.c.used + value <= (inv.c.total - inv.c.reserved) * inv.c.allocation_ratio,
+        inv.c.min_unit <= value,
+        inv.c.max_unit >= value,
+        value % inv.c.step_size == 0,
     )
 
 
@@ -291,15 +295,25 @@ def bump_generation(conn: Connection, provider: Provider | int, expected: int | 
     rp_id = provider if isinstance(provider, int) else provider.id
     if expected is None and not isinstance(provider, int):
         expected = provider.generation
-    query = sa.update(RP).where(RP.c.id == rp_id)
+    values: dict[str, object] = {"rp_id": rp_id, "now": utcnow()}
     if expected is not None:
-        query = query.where(RP.c.generation == expected)
-    result = conn.execute(query.values(generation=RP.c.generation + 1, updated_at=utcnow()))
+        values["expected"] = expected
+    result = conn.execute(statements.cached(("bump provider", expected is not None),
+                                            lambda: _bump_statement(expected is not None)),
+                          values)
     if result.rowcount != 1:
         raise exc.ResourceProviderConcurrentUpdateDetected()
     if expected is not None:
         return expected + 1
     return int(conn.execute(sa.select(RP.c.generation).where(RP.c.id == rp_id)).scalar_one())
+
+
+def _bump_statement(guarded: bool) -> sa.Update:
+    query = sa.update(RP).where(RP.c.id == sa.bindparam("rp_id", type_=sa.Integer))
+    if guarded:
+        query = query.where(RP.c.generation == sa.bindparam("expected", type_=sa.Integer))
+    return query.values(generation=RP.c.generation + 1,
+                        updated_at=sa.bindparam("now", type_=RP.c.updated_at.type))
 
 
 def has_trees(conn: Connection) -> bool:

@@ -117,47 +117,69 @@ def _check_conflicts(groups: dict[str, candidates.Group]) -> None:
                           f"traits keys: {', '.join(conflicts)}")
 
 
-def _render_requests(req: Request, found: candidates.Found) -> list[dict[str, Any]]:
-    uuids = {rp: p.uuid for rp, p in found.providers.items()}
+def _render_requests(req: Request, found: candidates.Found,
+                     uuids: dict[int, str]) -> list[dict[str, Any]]:
     names = found.class_names
     as_dict, with_mappings = want(req, "1.12"), want(req, "1.34")
+    # One dict per distinct (class, amount) list: many candidates ask alike,
+    # and the JSON of a shared dict is the same as of copies.
+    shared: dict[tuple[tuple[int, int], ...], dict[str, int]] = {}
     out: list[dict[str, Any]] = []
     for candidate in found.requests:
-        by_provider: dict[str, dict[str, int]] = {}
+        by_provider: dict[int, list[tuple[int, int]]] = {}
         for rp, rc, amount in candidate.resources:
-            uuid = uuids[rp]
-            if uuid in by_provider:
-                by_provider[uuid][names[rc]] = amount
+            if rp in by_provider:
+                by_provider[rp].append((rc, amount))
             else:
-                by_provider[uuid] = {names[rc]: amount}
+                by_provider[rp] = [(rc, amount)]
+        allocations: dict[str, dict[str, int]] = {}
+        for rp, pairs in by_provider.items():
+            key = tuple(pairs)
+            resources = shared.get(key)
+            if resources is None:
+                resources = shared[key] = {names[rc]: amount for rc, amount in pairs}
+            allocations[uuids[rp]] = resources
         if not as_dict:
             out.append({"allocations": [{"resource_provider": {"uuid": uuid}, "resources": res}
-                                        for uuid, res in by_provider.items()]})
+                                        for uuid, res in allocations.items()]})
             continue
         request: dict[str, Any] = {"allocations": {uuid: {"resources": res}
-                                                   for uuid, res in by_provider.items()}}
+                                                   for uuid, res in allocations.items()}}
         if with_mappings:
-            request["mappings"] = {suffix: sorted(uuids[rp] for rp in rps)
+            request["mappings"] = {suffix: sorted([uuids[rp] for rp in rps])
                                    for suffix, rps in candidate.mappings.items()}
         out.append(request)
     return out
 
 
-def _render_summaries(req: Request, found: candidates.Found,
+def _render_summaries(req: Request, found: candidates.Found, uuids: dict[int, str],
                       requested: set[str]) -> dict[str, Any]:
+    """Straight from the rows (each provider's come together): a summary
+    per provider, with its inventories, then the traits added in."""
     every_class, with_traits, nested = want(req, "1.27"), want(req, "1.17"), want(req, "1.29")
-    uuids = {rp: p.uuid for rp, p in found.providers.items()}
+    names = found.class_names
     summaries: dict[str, Any] = {}
-    for rp in found.providers.values():
-        summary: dict[str, Any] = {"resources": {
-            name: {"capacity": capacity, "used": used}
-            for name, capacity, used in rp.holdings if every_class or name in requested}}
-        if with_traits:
-            summary["traits"] = rp.traits
-        if nested:
-            summary["parent_provider_uuid"] = uuids.get(rp.parent_id) if rp.parent_id else None
-            summary["root_provider_uuid"] = uuids.get(rp.root_id)
-        summaries[rp.uuid] = summary
+    by_id: dict[int, dict[str, Any]] = {}
+    resources: dict[str, Any] = {}
+    last = None
+    for row in found.providers:
+        rp_id = row[0]
+        if rp_id != last:
+            last = rp_id
+            resources = {}
+            summary: dict[str, Any] = {"resources": resources}
+            if with_traits:
+                summary["traits"] = []
+            if nested:
+                summary["parent_provider_uuid"] = uuids.get(row[1]) if row[1] else None
+                summary["root_provider_uuid"] = uuids.get(row[2])
+            summaries[row[3]] = by_id[rp_id] = summary
+        if row[4] is not None:
+            name = names[row[4]]
+            if every_class or name in requested:
+                resources[name] = {"capacity": int((row[5] - row[6]) * row[7]), "used": row[8]}
+    for rp_id, _, name in found.traits:
+        by_id[rp_id]["traits"].append(name)
     return summaries
 
 
@@ -178,16 +200,18 @@ def list_allocation_candidates(req: Request) -> Response:
         raise bad_request('The "group_policy" parameter is required when specifying more '
                           'than one "resources{N}" parameter.')
     service = placement(req)
-    with service.db.reader() as conn:
+    with service.reader() as conn:
         try:
             found = candidates.find(conn, list(groups.values()), wide, service.candidates,
-                                    nested_aware=want(req, "1.29"))
+                                    nested_aware=want(req, "1.29"),
+                                    with_traits=want(req, "1.17"))
         except exc.ResourceClassNotFound as error:
             raise bad_request(f"Invalid resource class in resources parameter: {error}") from None
         except exc.TraitNotFound as error:
             raise bad_request(str(error)) from None
     requested = {name for g in groups.values() for name in g.resources}
+    uuids = {row[0]: row[3] for row in found.providers}
     return json_reply(req, {
-        "allocation_requests": _render_requests(req, found),
-        "provider_summaries": _render_summaries(req, found, requested),
+        "allocation_requests": _render_requests(req, found, uuids),
+        "provider_summaries": _render_summaries(req, found, uuids, requested),
     })
