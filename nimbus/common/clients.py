@@ -118,6 +118,13 @@ class ServiceAuth:
                           f"{self.region} in the catalog")
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def _is_stream(content: Any) -> bool:
+    return content is not None and not isinstance(content, (bytes, str))
+
+
 class ServiceClient:
     """Calls one service's API: as the service user, or with a user's token."""
 
@@ -150,14 +157,28 @@ class ServiceClient:
             sent.setdefault("Content-Type", "application/json")
         for attempt in (0, 1):
             sent["X-Auth-Token"] = user_token or self.auth.token(force=attempt == 1)
-            try:
-                resp = self.http.request(method, self.base + path, content=content,
-                                         params=params, headers=sent)
-            except httpx.HTTPError as exc:
-                raise ClientError(f"{method} {self.service_type}{path} failed: {exc}") from None
+            resp = self._send(method, path, content, params, sent)
             if resp.status_code != 401 or user_token is not None:
                 return resp
         return resp
+
+    def _send(self, method: str, path: str, content: Any, params: Mapping[str, Any] | None,
+              headers: dict[str, str]) -> httpx.Response:
+        """Send once, or twice when a kept-alive connection turns out closed by
+        the server (it closes idle ones) before an idempotent request got an
+        answer."""
+        retry = method in _IDEMPOTENT and not _is_stream(content)
+        while True:
+            try:
+                return self.http.request(method, self.base + path, content=content,
+                                         params=params, headers=headers)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if not retry:
+                    raise ClientError(f"{method} {self.service_type}{path} failed: {exc}") \
+                        from None
+                retry = False
+            except httpx.HTTPError as exc:
+                raise ClientError(f"{method} {self.service_type}{path} failed: {exc}") from None
 
     def close(self) -> None:
         self.http.close()

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from nimbus.common.api import errors, validation
 from nimbus.common.api.app import Request
+from nimbus.common.clients import ClientError
 from nimbus.common.messaging import oslo_messaging
 from nimbus.compute import exceptions as exc
 
@@ -61,6 +62,9 @@ def handler(min_version: str | None = None,
             except (exc.KeypairLimitExceeded, exc.QuotaExceeded, exc.Forbidden) as err:
                 raise errors.Forbidden(str(err)) from None
             except exc.ServiceUnavailable as err:
+                raise errors.ServiceUnavailable(str(err)) from None
+            except ClientError as err:
+                # Placement, images or networking did not answer.
                 raise errors.ServiceUnavailable(str(err)) from None
             except oslo_messaging.MessagingTimeout:
                 # An agent or conductor that did not answer a call: say so

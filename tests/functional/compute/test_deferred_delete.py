@@ -21,7 +21,7 @@ from tests.support.backends import fresh_database
 from tests.support.cli import cli
 from tests.support.cloud import RunningCloud
 
-RECLAIM_AFTER = 5  # seconds; the periodic task runs as often
+RECLAIM_AFTER = 20  # seconds (long enough for a slow CLI call); the periodic task runs as often
 
 
 @pytest.fixture(scope="module")
