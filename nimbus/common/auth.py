@@ -51,16 +51,27 @@ class CachingAuthenticator:
         self._cache: OrderedDict[str, tuple[float, int, AuthInfo]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(self, token: str) -> AuthInfo | None:
+        """A cached, still valid result for `token`, without any I/O (the API
+        asks here first, on its event loop, and only validates in a thread
+        on a miss)."""
+        if self._ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._cache.get(token)
+        if hit is None:
+            return None
+        until, epoch, info = hit
+        expired = info.expires_at is not None and info.expires_at.timestamp() <= time.time()
+        if until > time.monotonic() and epoch == _epoch and not expired:
+            return info
+        return None
+
     def authenticate(self, token: str, headers: Mapping[str, str] | None = None) -> AuthInfo:
+        cached = self.peek(token)
+        if cached is not None:
+            return cached
         now = time.monotonic()
-        if self._ttl > 0:
-            with self._lock:
-                hit = self._cache.get(token)
-            if hit is not None:
-                until, epoch, info = hit
-                expired = info.expires_at is not None and info.expires_at.timestamp() <= time.time()
-                if until > now and epoch == _epoch and not expired:
-                    return info
         epoch = _epoch
         info = self._validate(token)
         if self._ttl > 0:

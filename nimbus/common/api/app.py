@@ -322,8 +322,10 @@ class ServiceApp:
         token = headers.get("x-auth-token")
         if not token or self.authenticator is None:
             raise self._unauthorized()
+        peek = getattr(self.authenticator, "peek", None)
+        cached = peek(token) if peek is not None else None
         try:
-            context.auth = await anyio.to_thread.run_sync(
+            context.auth = cached or await anyio.to_thread.run_sync(
                 self.authenticator.authenticate, token, headers, limiter=self.limiter)
         except errors.Unauthorized as exc:
             raise self._unauthorized(exc.message) from None
